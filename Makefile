@@ -1,0 +1,66 @@
+# Everything a fresh machine needs is set up by these targets:
+#   make docs   build the site into docs/ (the main job)
+#   make test   run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TORCH  := torch==2.13.0
+DEPS   := $(VENV)/.deps-installed
+NODE   := node_modules/.deps-installed
+CHROMIUM ?= /usr/bin/chromium
+# 1 thread: the machines here have 2 cores, and the OpenMP spin-wait of a
+# second thread costs more than it gives for these small models.
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: setup docs docs-check serve figures test bench-docs mnist bench-mnist chromium clean
+
+setup: $(DEPS) $(NODE)
+
+# The virtual environment: torch is pinned *before* the rest, so nothing can
+# pull an unpinned (CUDA) torch.
+$(DEPS): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# MathJax, pinned by package.json and package-lock.json.
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium, for the real-browser tests (Playwright's own browser
+# download does not work on these machines).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+docs: $(DEPS) $(NODE)
+	$(PY) -m utils.build --source labml_nn --out docs
+
+docs-check: $(DEPS) $(NODE)
+	$(PY) -m utils.build --source labml_nn --out docs --check
+
+serve: $(DEPS) $(NODE)
+	$(PY) -m utils.serve --source labml_nn --out docs
+
+# Figures drawn by code (e.g. the RAdam rectification plot); committed.
+figures: $(DEPS)
+	$(PY) -m labml_nn.optimizers.radam_plot
+
+test: $(DEPS) $(NODE) chromium
+	$(PY) -m pytest -q
+
+bench-docs: $(DEPS) $(NODE)
+	$(PY) -m utils.bench
+
+mnist: $(DEPS)
+	$(PY) -m labml_nn.optimizers.mnist_experiment --all --epochs 3 --seeds 3 --data-dir data --publish
+
+bench-mnist: $(DEPS)
+	$(PY) -m labml_nn.optimizers.mnist_bench --data-dir data
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache
