@@ -1,0 +1,380 @@
+"""Build the site: `python -m utils.build --source labml_nn --out docs [--check]`.
+
+Runs the stages in order (see utils/__init__.py) and passes plain dicts between them:
+
+    read_source -> split_sections -> render_markdown + highlight_code -> typeset_math (one batch per build)
+    -> check_links -> render_page -> write_site (temporary folder, atomic swap)
+
+Every failing source is reported as `file:line: reason`; the other pages still build, but the output is
+not swapped and the command exits non-zero. `--check` builds into a temporary folder and compares it with
+the output without touching it. Rebuilds skip what did not change: when no input changed at all, nothing
+heavy is even imported.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from .build_cache import REPO_ROOT, BuildCache, content_hash, generator_files, stat_fingerprint, tree_files
+from .errors import SourceError
+
+DEFAULT_TEMPLATES = REPO_ROOT / "templates"
+DEFAULT_CONFIG = REPO_ROOT / "site.yaml"
+DEFAULT_CACHE = REPO_ROOT / ".docs-cache"
+GENERATED_FILES = {"sitemap.xml", "404.html", "search-index.js", "static/mathjax.css"}
+
+
+@dataclass
+class BuildResult:
+    errors: List[str] = field(default_factory=list)   # "file:line: reason"
+    up_to_date: bool = False                         # nothing changed: nothing was built
+    pages_total: int = 0
+    pages_rendered: int = 0                          # pages whose HTML was rendered (not reused)
+    equations_typeset: int = 0                       # equations sent to MathJax (not from the cache)
+    swapped: bool = False
+    differences: List[str] = field(default_factory=list)  # --check: how the output differs
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.differences
+
+
+def _display_path(path: Path) -> str:
+    """How a file is named in messages: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _repo_path(source: Path, rel: str) -> str:
+    """Path of a source file in the repository, for "view source"."""
+    full = (source / rel).resolve()
+    try:
+        return full.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return f"{source.resolve().name}/{rel}"
+
+
+def _sha(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+# --- stage glue: one source file -> a page record with math placeholders -------------------------------
+def prepare_page(source, url: str) -> dict:
+    """Split, render the notes and highlight the code of one source. Math is left as placeholders."""
+    from .highlight_code import highlight_python_lines, render_code_column
+    from .render_markdown import render_notes
+    from .split_sections import split_source
+
+    split = split_source(source.text, source.kind, source.display)
+    highlighted = highlight_python_lines(source.text) if source.kind == "python" else {}
+    ids = [f"section-{i}" for i in range(len(split.sections))]
+    used_ids = set(ids)
+    used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
+    sections, links, maths, headings = [], [], [], []
+    for section_id, section in zip(ids, split.sections):
+        notes = render_notes(section.notes, section.notes_lines, used_ids)
+        base = len(maths)
+        maths += notes.maths
+        html = notes.html
+        if base:  # renumber this section's placeholders into the page-wide list
+            from .render_markdown import MATH_PLACEHOLDER, math_placeholder
+
+            html = MATH_PLACEHOLDER.sub(lambda m: math_placeholder(base + int(m.group(1))), html)
+        links += [{"target": link.target, "line": link.line} for link in notes.links]
+        headings += notes.headings
+        sections.append({
+            "id": section_id,
+            "notes_html": html,
+            "notes_kind": section.notes_kind,
+            "code_html": render_code_column(section.code, highlighted),
+            "notes_text": notes.text,
+            "headings": [h["text"] for h in notes.headings],
+        })
+    rel = source.rel
+    fallback = rel.rsplit("/", 2)[-2] if rel.endswith("__init__.py") and "/" in rel else (
+        Path(rel).stem if not rel.endswith("__init__.py") else "Home")
+    title = split.title or (headings[0]["text"] if headings else fallback)
+    return {
+        "title": title,
+        "summary": split.summary,
+        "is_markdown_page": source.kind == "markdown",
+        "sections": sections,
+        "links": links,
+        "anchors": sorted(used_ids),
+        "maths": maths,
+    }
+
+
+def _fill_page_math(record: dict, results: dict, display: str, errors: List[SourceError]) -> bool:
+    from .render_markdown import fill_math
+
+    maths = record.pop("maths")
+    typeset, ok = [], True
+    for math in maths:
+        good, html = results[(math.tex, math.display)]
+        if not good:
+            ok = False
+            tex = " ".join(math.tex.split())
+            errors.append(SourceError(display, math.line, f"invalid TeX: {tex} -- MathJax: {html}"))
+        typeset.append(html if good else "")
+    if ok:
+        for section in record["sections"]:
+            section["notes_html"] = fill_math(section["notes_html"], maths, typeset)
+    return ok
+
+
+# --- the build ----------------------------------------------------------------------------------------
+def _input_fingerprint(source: Path, out: Path, templates: Path, config: Path) -> str:
+    paths = tree_files(source) + tree_files(templates) + [config] + generator_files()
+    args = json.dumps([str(p.resolve()) for p in (source, out, templates, config)])
+    return stat_fingerprint(paths, extra=args)
+
+
+def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, config: Path = DEFAULT_CONFIG,
+               cache_dir: Path = DEFAULT_CACHE, check: bool = False, typesetter=None) -> BuildResult:
+    """Build `source` into `out` (or, with `check`, compare what would be built with `out`)."""
+    from .write_site import list_files
+
+    started = time.perf_counter()
+    source, out, templates, config = Path(source), Path(out), Path(templates), Path(config)
+    result = BuildResult()
+    cache = BuildCache(cache_dir)
+    fingerprint = _input_fingerprint(source, out, templates, config)
+    manifest = cache.load_manifest(out)
+    if not check and manifest.get("inputs") == fingerprint and manifest.get("outputs") == {
+            k: list(v) for k, v in list_files(out).items()}:
+        result.up_to_date = True
+        result.pages_total = len(manifest.get("pages", {}))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    own_typesetter = typesetter is None
+    if own_typesetter:
+        from .typeset_math import MathTypesetter
+
+        typesetter = MathTypesetter(cache_dir)
+    try:
+        _build(source, out, templates, config, cache, typesetter, check, manifest, fingerprint, result)
+    finally:
+        cache.close()
+        if own_typesetter:
+            typesetter.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build(source, out, templates, config_path, cache, typesetter, check, manifest, fingerprint, result):
+    from .check_links import check_links
+    from .read_source import list_source_tree, page_url, read_source_file
+    from .render_page import has_template, render_template
+    from .site_config import load_site_config
+    from .site_navigation import breadcrumbs, build_tree, prev_next, root_prefix
+    from .sitemap import page_address, make_sitemap
+    from .typeset_math import MathJaxUnavailable
+    from .write_site import (compare_trees, copy_file, discard, list_files, make_staging_folder,
+                             swap_into_place, write_file)
+
+    errors: List[SourceError] = []
+    try:
+        config = load_site_config(config_path)
+    except (SourceError, OSError) as error:
+        result.errors.append(str(error))
+        return
+    if not source.is_dir():
+        result.errors.append(f"{source}:1: source folder not found")
+        return
+
+    version = content_hash(generator_files())
+    page_rels, asset_rels = list_source_tree(source)
+    display_root = _display_path(source)
+    records: Dict[str, dict] = {}
+    keys: Dict[str, str] = {}
+    displays: Dict[str, str] = {}
+    failed = set()
+    pending = []
+    for rel in page_rels:
+        url = page_url(rel)
+        src = read_source_file(source, rel, display_root)
+        displays[url] = src.display
+        if src.error:
+            errors.append(src.error)
+            failed.add(url)
+            continue
+        key = _sha(version, rel, hashlib.sha256(src.data).hexdigest())
+        keys[url] = key
+        cached = cache.get_page(key)
+        if cached is not None:
+            records[url] = cached
+            continue
+        try:
+            pending.append((url, prepare_page(src, url)))
+        except SourceError as error:
+            errors.append(error)
+            failed.add(url)
+
+    # All equations of the build go to MathJax in one batch.
+    requests = [(m.tex, m.display) for _, record in pending for m in record["maths"]]
+    try:
+        math_results = typesetter.typeset(requests) if requests else {}
+        math_css = typesetter.stylesheet()
+    except MathJaxUnavailable as error:
+        result.errors.append(f"{display_root}:1: cannot typeset math: {error}")
+        return
+    result.equations_typeset = typesetter.typeset_count
+    fresh = {}
+    for url, record in pending:
+        if _fill_page_math(record, math_results, displays[url], errors):
+            records[url] = record
+            fresh[keys[url]] = record
+        else:
+            failed.add(url)
+    cache.put_pages(fresh)
+
+    # Links: every relative link in the notes must reach a page, an anchor or a file.
+    static_dir = templates / "static"
+    static_files = {f"static/{p.relative_to(static_dir).as_posix()}" for p in tree_files(static_dir)} \
+        if static_dir.is_dir() else set()
+    anchors = {url: set(record["anchors"]) for url, record in records.items()}
+    anchors.update({url: None for url in failed})
+    link_errors, used_assets = check_links(
+        [{"url": url, "display": displays[url], "links": records[url]["links"]} for url in sorted(records)],
+        anchors, set(asset_rels), GENERATED_FILES | static_files)
+    errors += link_errors
+
+    # Pages: navigation, then templates; a page whose inputs all match the last build is copied, not rendered.
+    titles = {url: records[url]["title"] for url in records}
+    tree = build_tree(titles)
+    site = {"title": config["title"], "url": config["url"], "repo_url": config["repo_url"], "tree": tree}
+    templates_hash = content_hash(tree_files(templates), templates) if templates.is_dir() else ""
+    site_key = _sha(version, templates_hash, json.dumps(site, sort_keys=True))
+    old_pages = manifest.get("pages", {})
+    old_outputs = manifest.get("outputs", {})
+    current_outputs = {k: list(v) for k, v in list_files(out).items()} if old_pages else {}
+    staging = make_staging_folder(out)
+    try:
+        page_dicts, render_keys = [], {}
+        for url in sorted(records):
+            record = records[url]
+            rel_source = next(r for r in page_rels if page_url(r) == url)
+            prev, nxt = prev_next(url, titles)
+            repo_path = _repo_path(source, rel_source)
+            page = {
+                "title": record["title"], "summary": record["summary"], "url": url, "root": root_prefix(url),
+                "source_path": repo_path,
+                "view_source_url": config["repo_url"] + repo_path,
+                "canonical_url": page_address(config["url"], url),
+                "breadcrumbs": breadcrumbs(url, titles, config["title"]),
+                "prev": prev, "next": nxt,
+                "sections": record["sections"],
+                "is_markdown_page": record["is_markdown_page"],
+            }
+            page_dicts.append(page)
+            render_key = _sha(site_key, keys[url], json.dumps(
+                [page["breadcrumbs"], prev, nxt, repo_path], sort_keys=True))
+            render_keys[url] = render_key
+            reusable = (old_pages.get(url) == render_key and url in current_outputs
+                        and current_outputs[url] == old_outputs.get(url))
+            if reusable:
+                copy_file(staging, url, out / url)
+            else:
+                write_file(staging, url, render_template(templates, "page.html", site, page))
+                result.pages_rendered += 1
+        result.pages_total = len(page_dicts)
+
+        # Everything else on the site.
+        for rel in sorted(static_files):
+            copy_file(staging, rel, templates / rel)
+        write_file(staging, "static/mathjax.css", "/* MathJax SVG output (generated by utils/build.py) */\n"
+                   + math_css.strip() + "\n")
+        for rel in sorted(used_assets):
+            copy_file(staging, rel, source / rel)
+        write_file(staging, "sitemap.xml", make_sitemap(config["url"], [p["url"] for p in page_dicts]))
+        write_file(staging, "404.html", _render_404(templates, site, config, has_template, render_template))
+        if (Path(__file__).with_name("search_index.py")).exists():
+            from .search_index import build_search_index
+
+            write_file(staging, "search-index.js", build_search_index(page_dicts))
+    except BaseException:
+        discard(staging)
+        raise
+
+    if errors:
+        result.errors = [str(e) for e in errors]
+        discard(staging)
+        return
+    if check:
+        result.differences = compare_trees(staging, out)
+        discard(staging)
+        return
+    if compare_trees(staging, out):
+        swap_into_place(staging, out)
+        result.swapped = True
+    else:
+        discard(staging)  # same bytes as the current output: leave it (and its mtimes) alone
+    cache.save_manifest(out, {"inputs": fingerprint, "pages": render_keys,
+                              "outputs": {k: list(v) for k, v in list_files(out).items()}})
+
+
+def _render_404(templates, site, config, has_template, render_template) -> str:
+    from urllib.parse import urlsplit
+
+    root = urlsplit(config["url"]).path or "/"
+    page = {"title": "Page not found", "summary": "", "url": "404.html", "root": root,
+            "source_path": "", "view_source_url": "", "canonical_url": config["url"] + "404.html",
+            "breadcrumbs": [{"title": site["title"], "url": "index.html"}], "prev": None, "next": None,
+            "sections": [{"id": "section-0", "notes_kind": "markdown", "code_html": "", "notes_text": "",
+                          "headings": [], "notes_html": "<h1>Page not found</h1>\n<p>There is no page at this "
+                          f'address. Go to the <a href="{root}index.html">home page</a>.</p>\n'}],
+            "is_markdown_page": True}
+    name = "404.html" if has_template(templates, "404.html") else "page.html"
+    return render_template(templates, name, site, page)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.build", description=__doc__.split("\n")[0])
+    parser.add_argument("--source", required=True, type=Path, help="package folder to render, e.g. labml_nn")
+    parser.add_argument("--out", required=True, type=Path, help="output folder, e.g. docs")
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 when the output differs from what a build would produce")
+    parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    args = parser.parse_args(argv)
+    result = build_site(args.source, args.out, args.templates, args.config, args.cache_dir, check=args.check)
+    for line in result.errors:
+        print(line, file=sys.stderr)
+    if result.errors:
+        print(f"build failed: {len(result.errors)} error(s); {args.out}/ left unchanged", file=sys.stderr)
+        return 1
+    if args.check:
+        if result.differences:
+            for line in result.differences[:50]:
+                print(line, file=sys.stderr)
+            print(f"{args.out}/ is stale ({len(result.differences)} difference(s)): run `make docs`",
+                  file=sys.stderr)
+            return 1
+        print(f"{args.out}/ is up to date ({result.pages_total} pages)")
+        return 0
+    if result.up_to_date:
+        print(f"{args.out}/ is up to date ({result.pages_total} pages, {result.seconds:.3f} s)")
+    else:
+        print(f"built {result.pages_total} pages into {args.out}/ ({result.pages_rendered} rendered, "
+              f"{result.equations_typeset} equations typeset, {result.seconds:.2f} s"
+              f"{'' if result.swapped else ', output unchanged'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""What a rebuild may skip: a fingerprint of every input, the output files as last written, and the
+rendered pages of unchanged sources.
+
+Kept in the cache folder (`.docs-cache/`, git-ignored), never in the output, so the output stays
+deterministic. Only the standard library is imported here: the no-change check runs before anything heavy.
+"""
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+UTILS = Path(__file__).resolve().parent
+REPO_ROOT = UTILS.parent
+
+
+def generator_files() -> List[Path]:
+    """The files whose change must rebuild every page: the generator's code and the MathJax pin."""
+    files = sorted(p for p in UTILS.iterdir() if p.suffix in (".py", ".js"))
+    files += [REPO_ROOT / "package-lock.json", REPO_ROOT / "node_modules" / "mathjax-full" / "package.json"]
+    return [p for p in files if p.exists()]
+
+
+def tree_files(root: Path) -> List[Path]:
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        found += [Path(folder) / n for n in sorted(names) if not n.endswith((".pyc", ".pyo"))]
+    return found
+
+
+def stat_fingerprint(paths: Iterable[Path], extra: str = "") -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in paths:
+        stat = os.stat(path)
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def content_hash(paths: Iterable[Path], root: Optional[Path] = None) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        name = path.relative_to(root).as_posix() if root else path.name
+        data = path.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class BuildCache:
+    def __init__(self, cache_dir: Path):
+        self.dir = Path(cache_dir)
+        self._db = None
+
+    # -- manifest of the last successful build into one output folder -----------------------------------
+    def _manifest_path(self, out: Path) -> Path:
+        key = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+        return self.dir / f"manifest-{key}.json"
+
+    def load_manifest(self, out: Path) -> dict:
+        try:
+            return json.loads(self._manifest_path(out).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def save_manifest(self, out: Path, manifest: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self._manifest_path(out)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(manifest, sort_keys=True))
+        os.replace(tmp, path)
+
+    # -- rendered pages, keyed by source bytes + generator version ---------------------------------------
+    def _pages(self):
+        if self._db is None:
+            import sqlite3
+
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.dir / "pages.sqlite"), timeout=30)
+            self._db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
+        return self._db
+
+    def get_page(self, key: str) -> Optional[dict]:
+        row = self._pages().execute("SELECT data FROM pages WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_pages(self, items: Dict[str, dict]) -> None:
+        if not items:
+            return
+        with self._pages() as db:
+            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)",
+                           [(k, json.dumps(v, sort_keys=True)) for k, v in sorted(items.items())])
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,67 @@
+"""Navigation from the list of pages: the site tree, breadcrumbs, and previous/next within a folder.
+
+Input is plain page records {"url", "title"}; the index page of a folder is `folder/index.html`.
+Order: a folder's index first, then its pages by file name, then its sub-folders.
+"""
+import posixpath
+from typing import Dict, List, Optional
+
+
+def _folder_of(url: str) -> str:
+    return posixpath.dirname(url)
+
+
+def _folder_order(urls: List[str]) -> List[str]:
+    return sorted(urls, key=lambda u: (posixpath.basename(u) != "index.html", posixpath.basename(u)))
+
+
+def build_tree(titles: Dict[str, str]) -> List[dict]:
+    """Nested [{"title", "url", "children"}] of every page; a folder without an index has url ""."""
+    folders: Dict[str, List[str]] = {}
+    for url in titles:
+        folder = _folder_of(url)
+        folders.setdefault(folder, []).append(url)
+        while folder:  # make sure every ancestor folder exists, even without pages of its own
+            folder = _folder_of(folder)
+            folders.setdefault(folder, [])
+
+    def node(folder: str) -> dict:
+        pages = _folder_order(folders.get(folder, []))
+        index = posixpath.join(folder, "index.html") if folder else "index.html"
+        children = [{"title": titles[url], "url": url, "children": []} for url in pages if url != index]
+        subfolders = sorted(f for f in folders if f and _folder_of(f) == folder)
+        children += [node(sub) for sub in subfolders]
+        title = titles.get(index) or posixpath.basename(folder) or "Home"
+        return {"title": title, "url": index if index in titles else "", "children": children}
+
+    root = node("")
+    return [root] if root["url"] else root["children"]
+
+
+def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]:
+    """Home first, then each folder above the page, then the page itself (urls relative to the site root)."""
+    crumbs = [{"title": titles.get("index.html", home_title), "url": "index.html"}]
+    if url == "index.html":
+        return crumbs
+    parts = _folder_of(url).split("/") if _folder_of(url) else []
+    for depth in range(1, len(parts) + 1):
+        index = "/".join(parts[:depth]) + "/index.html"
+        if index == url:
+            break
+        crumbs.append({"title": titles.get(index, parts[depth - 1]), "url": index if index in titles else ""})
+    crumbs.append({"title": titles[url], "url": url})
+    return crumbs
+
+
+def prev_next(url: str, titles: Dict[str, str]) -> (Optional[dict], Optional[dict]):
+    folder = _folder_of(url)
+    siblings = _folder_order([u for u in titles if _folder_of(u) == folder])
+    i = siblings.index(url)
+    prev = {"title": titles[siblings[i - 1]], "url": siblings[i - 1]} if i > 0 else None
+    nxt = {"title": titles[siblings[i + 1]], "url": siblings[i + 1]} if i + 1 < len(siblings) else None
+    return prev, nxt
+
+
+def root_prefix(url: str) -> str:
+    """Relative prefix from a page to the site root: "" for `a.html`, "../" for `x/a.html`."""
+    return "../" * url.count("/")

@@ -1,0 +1,246 @@
+"""Cut a source file into sections: the notes (prose) and the code they explain.
+
+Works on the raw text with `ast` and `tokenize` positions only: the module is never imported or run, and
+docstrings are never evaluated as Python strings, so `\\frac` reaches the page byte-for-byte.
+
+Rules:
+- the module docstring is the first section; optional YAML front matter (between `---` lines) gives the
+  title and summary and is not shown;
+- a class/def docstring is the notes beside its `class`/`def` line (decorators and a multi-line signature
+  included); the docstring's own lines leave the code column;
+- a run of full-line `#` comments is the notes for the code after it; a bare `#` is a paragraph break;
+  a comment at the end of a code line stays in the code;
+- code keeps its original line numbers; sections with neither notes nor code are dropped.
+"""
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from .errors import SourceError
+
+STRING_LITERAL = re.compile(r'^([rRuUbB]{0,2})("""|\'\'\'|"|\')(.*)\2$', re.DOTALL)
+CODING_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=]")
+
+
+@dataclass
+class Section:
+    notes: str = ""                                   # Markdown source of the notes
+    notes_kind: str = "comment"                       # "docstring", "comment" or "markdown"
+    notes_lines: List[int] = field(default_factory=list)   # source line of each line of `notes`
+    code: List[Tuple[int, str]] = field(default_factory=list)  # (original line number, text)
+
+
+@dataclass
+class SplitSource:
+    title: Optional[str]      # from front matter; None when there is none
+    summary: str
+    sections: List[Section]
+
+
+@dataclass
+class _Docstring:
+    start: int                # first line of the string literal
+    end: int                  # last line
+    owner_start: int          # first line of the class/def (its first decorator), 0 for the module
+    lines: List[str]          # dedented text lines
+    line_numbers: List[int]
+
+
+def _byte_col_to_str(line: str, col: int) -> int:
+    """ast column offsets count UTF-8 bytes; turn one into a str index."""
+    return len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+
+def _dedent(raw_lines: List[str], first_line: int) -> Tuple[List[str], List[int]]:
+    """Dedent docstring lines like inspect.cleandoc, but keep every line's source line number."""
+    lines = list(raw_lines)
+    numbers = list(range(first_line, first_line + len(lines)))
+    lines[0] = lines[0].lstrip()
+    indents = [len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()]
+    cut = min(indents) if indents else 0
+    lines = [lines[0]] + [l[cut:] if l.strip() else "" for l in lines[1:]]
+    lines = [l.rstrip() for l in lines]
+    while lines and not lines[0]:
+        lines.pop(0), numbers.pop(0)
+    while lines and not lines[-1]:
+        lines.pop(), numbers.pop()
+    return lines, numbers
+
+
+def _find_docstrings(tree: ast.Module, source_lines: List[str]) -> Dict[int, _Docstring]:
+    """Docstrings that sit on lines of their own, keyed by the line they start on."""
+    found = {}
+    owners = [tree] + [n for n in ast.walk(tree)
+                       if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+    for owner in owners:
+        body = getattr(owner, "body", None)
+        if not body or not isinstance(body[0], ast.Expr):
+            continue
+        value = body[0].value
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            continue
+        start, end = value.lineno, value.end_lineno
+        first, last = source_lines[start - 1], source_lines[end - 1]
+        col = _byte_col_to_str(first, value.col_offset)
+        end_col = _byte_col_to_str(last, value.end_col_offset)
+        after = last[end_col:].strip()
+        if first[:col].strip() or (after and not after.startswith("#")):
+            continue  # shares its line with code: leave it in the code column
+        if start == end:
+            raw = first[col:end_col]
+        else:
+            raw = "\n".join([first[col:]] + source_lines[start:end - 1] + [last[:end_col]])
+        literal = STRING_LITERAL.match(raw)
+        if not literal or "b" in literal.group(1).lower():
+            continue  # implicit concatenation or bytes: not a plain docstring
+        inner = literal.group(3)
+        lines, numbers = _dedent(inner.split("\n"), start)
+        if isinstance(owner, ast.Module):
+            owner_start = 0
+        else:
+            owner_start = min([owner.lineno] + [d.lineno for d in owner.decorator_list])
+        found[start] = _Docstring(start, end, owner_start, lines, numbers)
+    return found
+
+
+def _full_line_comments(text: str, display: str) -> Dict[int, str]:
+    """Line number -> comment text (without '#' and one space) for lines holding only a comment."""
+    comments = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.COMMENT:
+                continue
+            row, col = token.start
+            if token.line[:col].strip():
+                continue  # end-of-line comment: stays in the code
+            body = token.string[1:]
+            comments[row] = body[1:] if body.startswith(" ") else body
+    except (tokenize.TokenError, SyntaxError) as error:
+        line = error.args[1][0] if len(error.args) > 1 and isinstance(error.args[1], tuple) else 1
+        raise SourceError(display, line, f"cannot tokenize: {error.args[0]}") from None
+    return comments
+
+
+def parse_front_matter(lines: List[str], numbers: List[int], display: str):
+    """Split YAML front matter (between `---` lines at the top) from the notes: (title, summary, rest...)."""
+    if not lines or lines[0].strip() != "---":
+        return None, "", lines, numbers
+    try:
+        close = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise SourceError(display, numbers[0], "front matter opened with '---' is never closed") from None
+    import yaml
+
+    try:
+        data = yaml.safe_load("\n".join(lines[1:close])) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = numbers[1 + mark.line] if mark and 1 + mark.line < close else numbers[0]
+        raise SourceError(display, line, f"invalid front matter: {getattr(error, 'problem', error)}") from None
+    if not isinstance(data, dict):
+        raise SourceError(display, numbers[0], "front matter must be a mapping (title: ..., summary: ...)")
+    title = data.get("title")
+    summary = data.get("summary") or ""
+    rest, rest_numbers = lines[close + 1:], numbers[close + 1:]
+    while rest and not rest[0].strip():
+        rest, rest_numbers = rest[1:], rest_numbers[1:]
+    return (str(title) if title is not None else None), str(summary).strip(), rest, rest_numbers
+
+
+def _has_content(section: Section) -> bool:
+    return bool(section.notes.strip()) or any(text.strip() for _, text in section.code)
+
+
+def split_python(text: str, display: str) -> SplitSource:
+    try:
+        tree = ast.parse(text, filename=display)
+    except SyntaxError as error:
+        raise SourceError(display, error.lineno or 1, f"syntax error: {error.msg}") from None
+    except ValueError as error:  # e.g. null bytes
+        raise SourceError(display, 1, f"cannot parse: {error}") from None
+    source_lines = text.split("\n")
+    docstrings = _find_docstrings(tree, source_lines)
+    comments = _full_line_comments(text, display)
+    by_owner = {d.owner_start: d for d in docstrings.values() if d.owner_start}
+    in_docstring = {n for d in docstrings.values() for n in range(d.start, d.end + 1)}
+
+    title, summary = None, ""
+    sections: List[Section] = []
+    notes: List[str] = []
+    notes_lines: List[int] = []
+    current: Optional[Section] = None
+
+    def start(kind: str, lines: List[str], numbers: List[int]) -> Section:
+        nonlocal current
+        current = Section(notes_kind=kind)
+        sections.append(current)
+        notes[:] = list(lines)
+        notes_lines[:] = list(numbers)
+        current.notes_lines = notes_lines.copy()
+        return current
+
+    def finish() -> None:
+        if current is not None:
+            current.notes = "\n".join(notes)
+            current.notes_lines = notes_lines.copy()
+
+    for number, line in enumerate(source_lines, start=1):
+        if number == len(source_lines) and not line:
+            break  # the empty string after the final newline
+        owner = by_owner.get(number)
+        if owner is not None:
+            finish()
+            start("docstring", owner.lines, owner.line_numbers)
+        doc = docstrings.get(number)
+        if doc is not None and doc.owner_start == 0:
+            lines, numbers = doc.lines, doc.line_numbers
+            title, summary, lines, numbers = parse_front_matter(lines, numbers, display)
+            finish()
+            start("docstring", lines, numbers)
+        if number in in_docstring:
+            continue
+        comment = comments.get(number)
+        if comment is not None and not (number <= 2 and (line.startswith("#!") or CODING_COOKIE.match(line))):
+            has_code = current is not None and any(t.strip() for _, t in current.code)
+            if current is None or has_code or current.notes_kind != "comment":
+                finish()
+                start("comment", [], [])
+            notes.append(comment.rstrip())
+            notes_lines.append(number)
+            continue
+        if current is None:
+            start("comment", [], [])
+        if not line.strip() and not current.code:
+            if notes and notes[-1]:
+                notes.append("")  # a blank line between comment runs is a paragraph break
+                notes_lines.append(number)
+            continue  # no leading blank lines in the code column
+        current.code.append((number, line))
+    finish()
+
+    for section in sections:
+        while section.code and not section.code[-1][1].strip():
+            section.code.pop()
+        while section.notes_lines and section.notes.endswith("\n"):
+            section.notes = section.notes[:-1]
+            section.notes_lines.pop()
+        if section.notes and not section.notes.strip():
+            section.notes, section.notes_lines = "", []
+    return SplitSource(title=title, summary=summary, sections=[s for s in sections if _has_content(s)])
+
+
+def split_markdown(text: str, display: str) -> SplitSource:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    numbers = list(range(1, len(lines) + 1))
+    title, summary, lines, numbers = parse_front_matter(lines, numbers, display)
+    section = Section(notes="\n".join(lines), notes_kind="markdown", notes_lines=numbers)
+    return SplitSource(title=title, summary=summary, sections=[section] if _has_content(section) else [])
+
+
+def split_source(text: str, kind: str, display: str) -> SplitSource:
+    return split_markdown(text, display) if kind == "markdown" else split_python(text, display)
