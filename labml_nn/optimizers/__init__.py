@@ -1,0 +1,396 @@
+r"""
+---
+title: Optimizers
+summary: >
+ What a PyTorch optimizer is (parameter groups, per-parameter state, step, closures),
+ and the small template that Adam, AMSGrad, RAdam and AdaBelief are built on.
+---
+
+# Optimizers
+
+An optimizer turns gradients into parameter updates. In PyTorch an optimizer is a
+[`torch.optim.Optimizer`](https://pytorch.org/docs/stable/optim.html) and it owns three things.
+
+* **Parameter groups.** `optimizer.param_groups` is a list of dictionaries. Each one holds a list of
+  parameters under `'params'` and *every* hyper-parameter that applies to them (`'lr'`, `'betas'`, `'eps'`, ...).
+  Groups let a model use, for example, a larger learning rate for its last layer:
+  `Adam([{'params': body}, {'params': head, 'lr': 1e-2}], lr=1e-3)`. The keyword arguments of the constructor
+  fill in whatever a group does not set. Learning-rate schedulers work by editing `group['lr']`, so a
+  hyper-parameter that is kept anywhere else is invisible to them and is lost by `state_dict()`.
+* **Per-parameter state.** `optimizer.state[p]` is a dictionary for each parameter `p`: the step count and the
+  moving averages that adaptive methods keep. It starts empty and is filled on the first step.
+* **`step(closure=None)`.** One update of every parameter that has a gradient. A *closure* is a function that
+  clears the gradients, recomputes the loss, calls `backward()` and returns the loss. Some algorithms (L-BFGS)
+  need to evaluate the loss several times per step; for the others, `step` calls it once and returns the loss.
+
+`state_dict()` saves both the groups (hyper-parameters) and the state, so training can stop and resume exactly.
+
+## The template
+
+Adam-like optimizers all have the same shape: for every parameter with a gradient,
+create the state on first use, then update the state and the parameter. `GenericAdaptiveOptimizer` below does
+the bookkeeping once (closures, skipping parameters without gradients, sparse gradients, low precision and
+complex parameters) and calls two hooks that each algorithm fills in:
+
+* `init_state(state, group, param)` creates the state of one parameter.
+* `step_param(state, group, grad, param)` updates the state and the parameter.
+
+### One set of math, two shapes
+
+The hooks are written once, as readable code on a single tensor. With `foreach=True` the template calls the
+*same* hook with `TensorList`s: a list of tensors that offers the tensor methods the hooks use
+(`mul_`, `add_`, `addcmul_`, `sqrt`, ...) and runs each of them as one `torch._foreach_*` call over all the
+tensors of a group. Parameters are batched only when their scalar state (the step count) is the same, so the
+Python-level math (bias corrections, warm-up factors) is the same for the whole batch. The default,
+`foreach=None`, picks the multi-tensor path when all the parameters of a group are on a GPU
+(as `torch.optim` does) and the per-tensor path otherwise.
+
+### Precision and complex numbers
+
+* `float16` and `bfloat16` parameters are updated in `float32`: the state is kept in `float32`, the update is
+  computed on a `float32` copy of the parameter, and the result is rounded back into the parameter.
+  In `float16`, the squared gradient of a coordinate with $|g| < 10^{-4}$, times $1-\beta_2$, is below the
+  smallest positive number and $v_t$ would be $0$; the `float32` state keeps it. The parameter itself is still
+  rounded to its own type after each step, so an update smaller than half its precision is lost; keep a
+  `float32` master copy of the weights (mixed-precision training) when that matters.
+* Complex parameters are handled as in `torch.optim`: the parameter and its gradient are viewed as real tensors
+  with a trailing dimension of size 2 (`torch.view_as_real`), so the real and imaginary parts are two
+  independent coordinates.
+
+The algorithms:
+
+* [Adam](adam.html)
+* [AMSGrad](amsgrad.html)
+* [RAdam](radam.html) (rectified Adam)
+* [AdaBelief](ada_belief.html)
+* [Adam with warm-up](adam_warmup.html), [with warm-up and cosine decay](adam_warmup_cosine_decay.html),
+  and the [Noam](noam.html) schedule of the Transformer
+* [Configurations](configs.html) to pick an optimizer by name in a labml experiment
+"""
+
+import math
+from collections import defaultdict
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+import torch
+from torch.optim import Optimizer
+
+__all__ = ['WeightDecay', 'GenericAdaptiveOptimizer', 'TensorList', 'check_non_negative', 'check_betas']
+
+
+# ## Checking hyper-parameters
+#
+# Bad values fail early with a message that names the parameter and the value.
+
+def check_non_negative(name: str, value: Any):
+    """Raise a `ValueError` unless `value` is a real number $\\ge 0$."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+        raise ValueError(f"Invalid {name}: {value!r} (expected a number >= 0)")
+
+
+def check_betas(betas: Any):
+    """Raise a `ValueError` unless `betas` is a pair of numbers in $[0, 1)$."""
+    try:
+        beta1, beta2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))") from None
+    for i, beta in enumerate((beta1, beta2)):
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid betas[{i}] (beta{i + 1}): {beta!r} (expected 0 <= beta < 1)")
+
+
+class WeightDecay:
+    r"""
+    ## Weight decay
+
+    Weight decay pulls the parameters towards zero. There are two ways to do it, and they differ for adaptive
+    optimizers ([Loshchilov & Hutter, Decoupled Weight Decay Regularization](https://arxiv.org/abs/1711.05101)).
+
+    * **L2 regularization** (`weight_decouple=False`) adds $\lambda \theta_{t-1}$ to the gradient,
+      $g_t \leftarrow g_t + \lambda \theta_{t-1}$, which is the gradient of $\frac{\lambda}{2}\|\theta\|^2$.
+      Adam then divides it by $\sqrt{\hat{v}_t}$ like the rest of the gradient, so parameters with large
+      gradients are decayed less. This is `torch.optim.Adam(weight_decay=...)`.
+    * **Decoupled weight decay** (`weight_decouple=True`, AdamW) shrinks the parameter directly,
+      before the adaptive update: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta \lambda)$.
+      This is `torch.optim.AdamW`. With `absolute=True` the decay does not scale with the learning
+      rate: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$ (AdaBelief's `fixed_decay`).
+
+    The defaults are those of labml-nn 0.5.1: `weight_decay=0.`, `weight_decouple=True`, `absolute=False`.
+
+    This object only carries the constructor's defaults. The optimizer copies them into each parameter group as
+    plain values, `weight_decay`, `weight_decouple` and `weight_decay_absolute`, so they are saved by
+    `state_dict()` and a group may override them, e.g. `{'params': biases, 'weight_decay': 0.}`.
+    """
+
+    def __init__(self, weight_decay: float = 0., weight_decouple: bool = True, absolute: bool = False):
+        check_non_negative('weight_decay', weight_decay)
+        self.weight_decay = float(weight_decay)
+        self.weight_decouple = bool(weight_decouple)
+        self.absolute = bool(absolute)
+
+    def __repr__(self):
+        return (f"WeightDecay(weight_decay={self.weight_decay}, weight_decouple={self.weight_decouple}, "
+                f"absolute={self.absolute})")
+
+    def defaults(self) -> Dict[str, Any]:
+        """The group entries that hold these settings."""
+        return dict(weight_decay=self.weight_decay,
+                    weight_decouple=self.weight_decouple,
+                    weight_decay_absolute=self.absolute)
+
+    @staticmethod
+    def apply(param, grad, group: Dict[str, Any]):
+        """
+        Apply the weight decay of `group` to `param` and return the gradient to use.
+
+        `param` and `grad` are tensors or `TensorList`s; `grad` is never changed in place (it belongs to the
+        caller), a new one is returned when L2 regularization changes it.
+        """
+        decay = group['weight_decay']
+        if decay == 0:
+            return grad
+        if group['weight_decouple']:
+            if group['weight_decay_absolute']:
+                # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$
+                param.mul_(1. - decay)
+            else:
+                # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta \lambda)$
+                param.mul_(1. - group['lr'] * decay)
+            return grad
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+        return grad.add(param, alpha=decay)
+
+
+def _as_weight_decay(weight_decay) -> WeightDecay:
+    if isinstance(weight_decay, WeightDecay):
+        return weight_decay
+    raise TypeError(f"weight_decay must be a WeightDecay(...), got {weight_decay!r}; "
+                    f"e.g. WeightDecay(0.01) for decoupled decay (AdamW) or "
+                    f"WeightDecay(0.01, weight_decouple=False) for L2 regularization")
+
+
+class TensorList:
+    r"""
+    ## A list of tensors that behaves like one tensor
+
+    Each method runs one `torch._foreach_*` operation over all the tensors, and takes the same arguments as the
+    tensor method of the same name. Arguments may be numbers or `TensorList`s of the same length.
+    This is what lets the per-tensor hooks run unchanged on a whole parameter group.
+    """
+
+    __slots__ = ('tensors',)
+
+    def __init__(self, tensors: Iterable[torch.Tensor]):
+        self.tensors = list(tensors)
+
+    def __len__(self):
+        return len(self.tensors)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.tensors[i]
+
+    @staticmethod
+    def _arg(x):
+        return x.tensors if isinstance(x, TensorList) else x
+
+    # In-place operations return `self`, so calls chain like tensor calls do.
+    def mul_(self, other):
+        torch._foreach_mul_(self.tensors, self._arg(other))
+        return self
+
+    def div_(self, other):
+        torch._foreach_div_(self.tensors, self._arg(other))
+        return self
+
+    def add_(self, other, *, alpha: float = 1):
+        if isinstance(other, TensorList):
+            torch._foreach_add_(self.tensors, other.tensors, alpha=alpha)
+        else:
+            torch._foreach_add_(self.tensors, other * alpha)
+        return self
+
+    def addcmul_(self, tensor1: 'TensorList', tensor2: 'TensorList', *, value: float = 1):
+        torch._foreach_addcmul_(self.tensors, tensor1.tensors, tensor2.tensors, value=value)
+        return self
+
+    def addcdiv_(self, tensor1: 'TensorList', tensor2: 'TensorList', *, value: float = 1):
+        torch._foreach_addcdiv_(self.tensors, tensor1.tensors, tensor2.tensors, value=value)
+        return self
+
+    def sqrt_(self):
+        torch._foreach_sqrt_(self.tensors)
+        return self
+
+    def copy_(self, other: 'TensorList'):
+        torch._foreach_copy_(self.tensors, other.tensors)
+        return self
+
+    # Out-of-place operations return a new `TensorList`.
+    def add(self, other, *, alpha: float = 1):
+        if isinstance(other, TensorList):
+            return TensorList(torch._foreach_add(self.tensors, other.tensors, alpha=alpha))
+        return TensorList(torch._foreach_add(self.tensors, other * alpha))
+
+    def sub(self, other: 'TensorList'):
+        return TensorList(torch._foreach_sub(self.tensors, other.tensors))
+
+    def mul(self, other):
+        return TensorList(torch._foreach_mul(self.tensors, self._arg(other)))
+
+    def div(self, other):
+        return TensorList(torch._foreach_div(self.tensors, self._arg(other)))
+
+    def sqrt(self):
+        return TensorList(torch._foreach_sqrt(self.tensors))
+
+    def maximum(self, other: 'TensorList'):
+        return TensorList(torch._foreach_maximum(self.tensors, other.tensors))
+
+
+def _is_tensor_state(value) -> bool:
+    return isinstance(value, (torch.Tensor, TensorList))
+
+
+class GenericAdaptiveOptimizer(Optimizer):
+    r"""
+    ## Template for adaptive optimizers
+
+    `defaults` holds every hyper-parameter; it becomes the default of each parameter group.
+    Subclasses validate their own hyper-parameters in `check_group`, which runs for every group, including
+    groups added later with `add_param_group`, so per-group overrides are checked too.
+    """
+
+    def __init__(self, params, defaults: Dict[str, Any]):
+        defaults = dict(defaults)
+        defaults.setdefault('foreach', None)
+        super().__init__(params, defaults=defaults)
+
+    def check_group(self, group: Dict[str, Any]):
+        """Validate the hyper-parameters of one group; raise `ValueError` naming the bad one."""
+        check_non_negative('lr', group['lr'])
+        if 'eps' in group:
+            check_non_negative('eps', group['eps'])
+        if 'betas' in group:
+            check_betas(group['betas'])
+        if 'weight_decay' in group:
+            check_non_negative('weight_decay', group['weight_decay'])
+        if group.get('foreach') not in (None, True, False):
+            raise ValueError(f"Invalid foreach: {group['foreach']!r} (expected None, True or False)")
+
+    def add_param_group(self, param_group: Dict[str, Any]):
+        super().add_param_group(param_group)
+        self.check_group(self.param_groups[-1])
+
+    def load_state_dict(self, state_dict: Dict[str, Any]):
+        """
+        Like `Optimizer.load_state_dict`, except that the `float32` state of `float16`/`bfloat16` parameters
+        stays `float32` (torch would cast it to the parameter's dtype and lose the precision it is kept for).
+        """
+        saved_ids = [i for g in state_dict['param_groups'] for i in g['params']]
+        params = [p for g in self.param_groups for p in g['params']]
+        keep = {}
+        if len(saved_ids) == len(params):
+            for i, p in zip(saved_ids, params):
+                if p.dtype in (torch.float16, torch.bfloat16) and i in state_dict['state']:
+                    keep[p] = {k: v.to(device=p.device, copy=True)
+                               for k, v in state_dict['state'][i].items() if isinstance(v, torch.Tensor)}
+        super().load_state_dict(state_dict)
+        for p, values in keep.items():
+            self.state[p].update(values)
+
+    # ### Hooks that an algorithm fills in
+
+    def init_state(self, state: Dict[str, Any], group: Dict[str, Any], param: torch.Tensor):
+        """Create the state of parameter `param` (the working, real, at least `float32` view)."""
+        raise NotImplementedError
+
+    def step_param(self, state: Dict[str, Any], group: Dict[str, Any], grad, param):
+        """Update `state` and `param` from `grad`; tensors, or `TensorList`s on the multi-tensor path."""
+        raise NotImplementedError
+
+    # ### Taking a step
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], float]] = None):
+        """Update every parameter that has a gradient; return the closure's loss, if a closure is given."""
+        loss = None
+        if closure is not None:
+            # The closure runs `backward()`, so it needs gradients switched back on
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            # Parameters without a gradient (frozen, unused, or `zero_grad(set_to_none=True)`) are skipped
+            params = [p for p in group['params'] if p.grad is not None]
+            for p in params:
+                if p.grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
+                                       f"use torch.optim.SparseAdam for sparse embeddings")
+            if self._use_foreach(group, params):
+                self._step_group_foreach(group, params)
+            else:
+                for p in params:
+                    self._step_one(group, p)
+
+        return loss
+
+    @staticmethod
+    def _use_foreach(group: Dict[str, Any], params: List[torch.Tensor]) -> bool:
+        foreach = group.get('foreach')
+        if foreach is None:
+            # Default: the multi-tensor path on GPUs, the readable per-tensor path on CPU
+            return len(params) > 0 and all(p.is_cuda for p in params)
+        return foreach
+
+    @staticmethod
+    def _working_tensors(p: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+        """
+        The tensors the math runs on: `(param, grad, write_back)`.
+        Complex tensors are viewed as real; `float16`/`bfloat16` are copied to `float32` and `write_back`
+        is the tensor the result must be copied into (`None` when the update is done in place).
+        """
+        param, grad = p, p.grad
+        if torch.is_complex(param):
+            param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        if param.dtype in (torch.float16, torch.bfloat16):
+            return param.float(), grad.float(), param
+        return param, grad, None
+
+    def _step_one(self, group: Dict[str, Any], p: torch.Tensor):
+        """The readable per-tensor path."""
+        param, grad, write_back = self._working_tensors(p)
+        state = self.state[p]
+        if len(state) == 0:
+            self.init_state(state, group, param)
+        self.step_param(state, group, grad, param)
+        if write_back is not None:
+            write_back.copy_(param)
+
+    def _step_group_foreach(self, group: Dict[str, Any], params: List[torch.Tensor]):
+        """The multi-tensor path: the same `step_param`, called on `TensorList`s."""
+        # Batch parameters that share device, dtype and scalar state (such as the step count)
+        batches = defaultdict(list)
+        for p in params:
+            param, grad, write_back = self._working_tensors(p)
+            state = self.state[p]
+            if len(state) == 0:
+                self.init_state(state, group, param)
+            scalars = tuple(sorted((k, v) for k, v in state.items() if not _is_tensor_state(v)))
+            tensor_keys = tuple(sorted(k for k, v in state.items() if _is_tensor_state(v)))
+            batches[(param.device, param.dtype, scalars, tensor_keys)].append((state, param, grad, write_back))
+
+        for (_, _, scalars, tensor_keys), items in batches.items():
+            states = [item[0] for item in items]
+            batch_state: Dict[str, Any] = dict(scalars)
+            for key in tensor_keys:
+                batch_state[key] = TensorList(s[key] for s in states)
+            self.step_param(batch_state,
+                            group,
+                            TensorList(item[2] for item in items),
+                            TensorList(item[1] for item in items))
+            # Hand the (possibly replaced) values back to each parameter's own state
+            for i, (state, param, _, write_back) in enumerate(items):
+                for key, value in batch_state.items():
+                    state[key] = value[i] if isinstance(value, TensorList) else value
+                if write_back is not None:
+                    write_back.copy_(param)

@@ -1,0 +1,143 @@
+r"""
+---
+title: Adam optimizer
+summary: >
+ Adam, annotated: moving averages of the gradient and its square, bias correction,
+ and the two places the epsilon can go.
+---
+
+# Adam
+
+Adam ([Kingma & Ba, Adam: A Method for Stochastic Optimization](https://arxiv.org/abs/1412.6980))
+keeps two exponential moving averages per parameter: $m_t$ of the gradient and $v_t$ of its element-wise
+square. With gradient $g_t$ at step $t$, learning rate $\eta$ and decay rates $\beta_1, \beta_2$:
+
+\begin{align}
+m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+\hat{m}_t &\leftarrow \frac{m_t}{1-\beta_1^t} \\
+\hat{v}_t &\leftarrow \frac{v_t}{1-\beta_2^t} \\
+\theta_t &\leftarrow \theta_{t-1} - \eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+\end{align}
+
+Both averages start at $0$, so early on they are biased towards $0$: $m_t$ is a weighted sum of
+the gradients with weights that add up to $1 - \beta_1^t$, not $1$. Dividing by $1-\beta_1^t$ and
+$1-\beta_2^t$ (bias correction) removes that bias. Each coordinate moves by about $\eta$ times the
+ratio of its mean gradient to its root-mean-square gradient, so the step size does not depend on
+the scale of the gradient.
+
+## Two places for $\epsilon$
+
+The update above is *textbook* Adam (`optimized_update=False`, the form of `torch.optim.Adam`).
+Section 2 of the paper also gives a cheaper, rearranged form that folds both bias corrections into the step size
+and adds $\hat{\epsilon}$ to $\sqrt{v_t}$ directly (`optimized_update=True`, the default):
+
+\begin{align}
+\alpha_t &= \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t} \\
+\theta_t &\leftarrow \theta_{t-1} - \alpha_t \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}
+\end{align}
+
+The two are the same update when the epsilons are related by
+$$\hat{\epsilon} = \epsilon \sqrt{1-\beta_2^t}$$
+because
+$$\eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+ = \frac{\eta}{1-\beta_1^t} \cdot \frac{m_t \sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon\sqrt{1-\beta_2^t}}
+ = \alpha_t \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}.$$
+So with a *fixed* $\epsilon$, the optimized form behaves like textbook Adam with an $\epsilon$ of
+$\epsilon / \sqrt{1-\beta_2^t}$, which is larger in the first steps ($\sqrt{1-\beta_2} \approx 0.03$ for
+$\beta_2 = 0.999$) and approaches $\epsilon$ as $t$ grows. The tests check this identity step by step.
+
+The defaults are those of labml-nn 0.5.1: `lr=1e-3`, `betas=(0.9, 0.999)`, `eps=1e-16`,
+`optimized_update=True`. Note that `torch.optim.Adam` uses `eps=1e-8`.
+"""
+
+import math
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+
+from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, _as_weight_decay
+
+
+class Adam(GenericAdaptiveOptimizer):
+    """
+    ## Adam
+
+    * `params`: the parameters, or a list of parameter groups (dictionaries)
+    * `lr`: learning rate $\\eta$
+    * `betas`: $(\\beta_1, \\beta_2)$
+    * `eps`: $\\epsilon$ (or $\\hat{\\epsilon}$ when `optimized_update` is `True`)
+    * `weight_decay`: a [`WeightDecay`](index.html); its settings go into the groups
+    * `optimized_update`: fold the bias correction into the step size (see above)
+    * `foreach`: `True` for the multi-tensor path, `False` for the per-tensor path,
+      `None` to pick the multi-tensor path when all parameters of a group are on a GPU
+    * `defaults`: further group defaults from subclasses
+    """
+
+    def __init__(self, params, *,
+                 lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-16,
+                 weight_decay: Optional[WeightDecay] = None,
+                 optimized_update: bool = True,
+                 foreach: Optional[bool] = None,
+                 defaults: Optional[Dict[str, Any]] = None):
+        weight_decay = _as_weight_decay(weight_decay if weight_decay is not None else WeightDecay())
+        all_defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, (list, tuple)) else betas, eps=eps,
+                            optimized_update=optimized_update, foreach=foreach)
+        all_defaults.update(weight_decay.defaults())
+        all_defaults.update(defaults or {})
+        super().__init__(params, defaults=all_defaults)
+
+    def init_state(self, state: Dict[str, Any], group: Dict[str, Any], param: torch.Tensor):
+        """Step count $t = 0$, and $m_0 = v_0 = 0$."""
+        state['step'] = 0
+        state['exp_avg'] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        state['exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
+
+    def get_mv(self, state: Dict[str, Any], group: Dict[str, Any], grad):
+        """Update the moving averages and return the $m_t$ and $v_t$ the update uses."""
+        beta1, beta2 = group['betas']
+        m, v = state['exp_avg'], state['exp_avg_sq']
+        # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$
+        m.mul_(beta1).add_(grad, alpha=1 - beta1)
+        # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
+        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        return m, v
+
+    def get_lr(self, state: Dict[str, Any], group: Dict[str, Any]) -> float:
+        """The learning rate $\\eta$ of this step; schedules override this."""
+        return group['lr']
+
+    def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
+        """Apply the update $\\theta_t \\leftarrow \\theta_{t-1} - \\dots$ with the given $m_t$ and $v_t$."""
+        beta1, beta2 = group['betas']
+        t = state['step']
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        eps = group['eps']
+
+        if group['optimized_update']:
+            # $\sqrt{v_t} + \hat{\epsilon}$
+            denominator = v.sqrt().add_(eps)
+            # $\alpha_t = \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}$
+            step_size = lr * math.sqrt(bias_correction2) / bias_correction1
+            # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}$
+            param.addcdiv_(m, denominator, value=-step_size)
+        else:
+            # $\sqrt{\hat{v}_t} + \epsilon = \frac{\sqrt{v_t}}{\sqrt{1-\beta_2^t}} + \epsilon$
+            denominator = v.sqrt().div_(math.sqrt(bias_correction2)).add_(eps)
+            # $\frac{\eta}{1-\beta_1^t}$, so that $\frac{\eta}{1-\beta_1^t} m_t = \eta \hat{m}_t$
+            step_size = lr / bias_correction1
+            # $\theta_t \leftarrow \theta_{t-1} - \eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$
+            param.addcdiv_(m, denominator, value=-step_size)
+
+    def step_param(self, state: Dict[str, Any], group: Dict[str, Any], grad, param):
+        """One Adam step for one parameter (or one batch of them)."""
+        # Weight decay: L2 changes $g_t$, decoupled decay shrinks $\theta_{t-1}$
+        grad = WeightDecay.apply(param, grad, group)
+        # $t \leftarrow t + 1$
+        state['step'] += 1
+        m, v = self.get_mv(state, group, grad)
+        lr = self.get_lr(state, group)
+        self.adam_update(state, group, param, m, v, lr)

@@ -1,0 +1,159 @@
+r"""
+---
+title: Optimizer configurations
+summary: >
+ OptimizerConfigs: choose and set up an optimizer by name in a labml experiment.
+---
+
+# Optimizer configurations
+
+[labml](https://github.com/labmlai/labml) configurations compute values lazily from other values and
+from named *options*. `OptimizerConfigs` makes the optimizer one such value, so an experiment picks it by
+name and overrides its hyper-parameters from the command line or a dictionary:
+
+```python
+conf = OptimizerConfigs()
+conf.parameters = model.parameters()
+conf.optimizer = 'AdamW'
+conf.learning_rate = 3e-4
+conf.weight_decay = 0.01
+optimizer = conf.optimizer  # computed here
+```
+
+The option names mean what they say:
+
+* `'SGD'`: `torch.optim.SGD` with `momentum` and L2 weight decay.
+* `'Adam'`: [Adam](adam.html) with L2 weight decay, like `torch.optim.Adam(weight_decay=...)`.
+* `'AdamW'`: [Adam](adam.html) with decoupled weight decay, like `torch.optim.AdamW`
+  (absolute when `weight_decay_absolute` is set).
+* `'AMSGrad'`: [AMSGrad](amsgrad.html) with L2 weight decay, like `torch.optim.Adam(amsgrad=True)`.
+* `'RAdam'`: [RAdam](radam.html).
+* `'AdaBelief'`: [AdaBelief](ada_belief.html).
+* `'AdamWarmup'`: [Adam with warm-up](adam_warmup.html).
+* `'AdamWarmupCosineDecay'`: [Adam with warm-up and cosine decay](adam_warmup_cosine_decay.html).
+* `'Noam'`: [Noam](noam.html).
+
+The last five take their weight decay from `weight_decay_obj`.
+
+`weight_decay_obj` is a [`WeightDecay`](index.html) built from `weight_decay`, `weight_decouple`
+(default `True`, decoupled) and `weight_decay_absolute`. `amsgrad` applies to the Adam-family options
+other than `'Adam'`, `'AdamW'` (plain Adam) and `'AMSGrad'` (always on). The field names are those of
+labml-nn 0.5.1 (including `optimized_adam_update` and `degenerated_to_sgd`).
+"""
+
+from typing import Any, Tuple
+
+import torch
+from labml.configs import BaseConfigs, meta_config, option
+
+from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.ada_belief import AdaBelief
+from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.adam_warmup import AdamWarmup
+from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
+from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.noam import Noam
+from labml_nn.optimizers.radam import RAdam
+
+
+class OptimizerConfigs(BaseConfigs):
+    """
+    ## Configurations
+
+    `optimizer` is the primary value: using the configurations as a value gives the optimizer.
+    """
+
+    # The optimizer; computed by the option named in `optimizer`
+    optimizer: torch.optim.Optimizer
+    # The parameters to optimize (or a list of parameter groups); set by the experiment
+    parameters: Any
+
+    learning_rate: float = 0.01
+    betas: Tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    momentum: float = 0.5
+
+    weight_decay: float = 0.
+    weight_decouple: bool = True
+    weight_decay_absolute: bool = False
+    weight_decay_obj: WeightDecay
+
+    optimized_adam_update: bool = True
+    amsgrad: bool = False
+    degenerated_to_sgd: bool = True
+    rectify: bool = True
+
+    warmup: int = 0
+    total_steps: int = int(1e10)
+    d_model: int = 512
+
+    # `None` picks the multi-tensor path on GPUs (see [the template](index.html))
+    foreach: Any = None
+
+    def __init__(self):
+        super().__init__(_primary='optimizer')
+
+
+# `parameters` is set by the experiment; it is not a hyper-parameter
+meta_config(OptimizerConfigs.parameters)
+
+
+@option(OptimizerConfigs.weight_decay_obj, 'WeightDecay')
+def _weight_decay(c: OptimizerConfigs):
+    return WeightDecay(c.weight_decay, weight_decouple=c.weight_decouple, absolute=c.weight_decay_absolute)
+
+
+def _adam_keywords(c: OptimizerConfigs, weight_decay: WeightDecay):
+    return dict(lr=c.learning_rate, betas=c.betas, eps=c.eps, weight_decay=weight_decay,
+                optimized_update=c.optimized_adam_update, foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'SGD')
+def _sgd(c: OptimizerConfigs):
+    return torch.optim.SGD(c.parameters, lr=c.learning_rate, momentum=c.momentum, weight_decay=c.weight_decay)
+
+
+@option(OptimizerConfigs.optimizer, 'Adam')
+def _adam(c: OptimizerConfigs):
+    return Adam(c.parameters, **_adam_keywords(c, WeightDecay(c.weight_decay, weight_decouple=False)))
+
+
+@option(OptimizerConfigs.optimizer, 'AdamW')
+def _adam_w(c: OptimizerConfigs):
+    decay = WeightDecay(c.weight_decay, weight_decouple=True, absolute=c.weight_decay_absolute)
+    return Adam(c.parameters, **_adam_keywords(c, decay))
+
+
+@option(OptimizerConfigs.optimizer, 'AMSGrad')
+def _ams_grad(c: OptimizerConfigs):
+    return AMSGrad(c.parameters, amsgrad=True,
+                   **_adam_keywords(c, WeightDecay(c.weight_decay, weight_decouple=False)))
+
+
+@option(OptimizerConfigs.optimizer, 'RAdam')
+def _radam(c: OptimizerConfigs):
+    return RAdam(c.parameters, amsgrad=c.amsgrad, degenerate_to_sgd=c.degenerated_to_sgd,
+                 **_adam_keywords(c, c.weight_decay_obj))
+
+
+@option(OptimizerConfigs.optimizer, 'AdaBelief')
+def _ada_belief(c: OptimizerConfigs):
+    return AdaBelief(c.parameters, amsgrad=c.amsgrad, degenerate_to_sgd=c.degenerated_to_sgd, rectify=c.rectify,
+                     **_adam_keywords(c, c.weight_decay_obj))
+
+
+@option(OptimizerConfigs.optimizer, 'AdamWarmup')
+def _adam_warmup(c: OptimizerConfigs):
+    return AdamWarmup(c.parameters, amsgrad=c.amsgrad, warmup=c.warmup, **_adam_keywords(c, c.weight_decay_obj))
+
+
+@option(OptimizerConfigs.optimizer, 'AdamWarmupCosineDecay')
+def _adam_warmup_cosine_decay(c: OptimizerConfigs):
+    return AdamWarmupCosineDecay(c.parameters, amsgrad=c.amsgrad, warmup=c.warmup, total_steps=c.total_steps,
+                                 **_adam_keywords(c, c.weight_decay_obj))
+
+
+@option(OptimizerConfigs.optimizer, 'Noam')
+def _noam(c: OptimizerConfigs):
+    return Noam(c.parameters, amsgrad=c.amsgrad, warmup=c.warmup, d_model=c.d_model,
+                **_adam_keywords(c, c.weight_decay_obj))

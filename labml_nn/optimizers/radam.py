@@ -1,0 +1,149 @@
+r"""
+---
+title: Rectified Adam (RAdam)
+summary: >
+ RAdam, annotated: Adam whose adaptive step is scaled down while the second-moment estimate is
+ still based on too few gradients to be trusted.
+---
+
+# Rectified Adam (RAdam)
+
+[Liu et al., On the Variance of the Adaptive Learning Rate and Beyond](https://arxiv.org/abs/1908.03265)
+explain why Adam needs a learning-rate warm-up: in the first steps $\hat{v}_t$ is an average of only a few
+squared gradients, so the adaptive step size $1/\sqrt{\hat{v}_t}$ has a very large variance
+(after one step it is just $1/|g_1|$). RAdam measures how many gradients the average effectively holds and
+scales the adaptive step by a factor $r_t \le 1$ that makes its variance match the variance it will have
+in the long run.
+
+An exponential moving average with decay $\beta_2$ is treated as a simple moving average over
+$\rho$ gradients. At infinity, and after $t$ steps, that length is
+
+\begin{align}
+\rho_\infty &= \frac{2}{1-\beta_2} - 1 \\
+\rho_t &= \rho_\infty - \frac{2 t \beta_2^t}{1-\beta_2^t}
+\end{align}
+
+When $\rho_t > 4$ the variance of the adaptive step is finite and the rectification term is
+
+$$r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}$$
+
+and the update is Adam's, scaled by $r_t$:
+
+$$\theta_t \leftarrow \theta_{t-1} - \eta \, r_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$$
+
+Otherwise the variance is not trusted and the update is SGD with momentum
+(`degenerate_to_sgd=True`), or no update at all (`degenerate_to_sgd=False`):
+
+$$\theta_t \leftarrow \theta_{t-1} - \eta \, \hat{m}_t$$
+
+$r_t$ is a function of $t$ and $\beta_2$ only. It grows from $0$ towards $1$ like a warm-up whose
+length is set by $\beta_2$:
+
+![The rectification term r_t against the step t for three values of beta_2](radam_r_t.svg)
+
+The plot is drawn by [`radam_plot.py`](radam_plot.html) (`make figures`).
+
+Details:
+
+* The paper's algorithm switches to the rectified update when $\rho_t > 4$. Both the
+  [official implementation](https://github.com/LiyuanLucasLiu/RAdam) and `torch.optim.RAdam` use $5$, as
+  the formula for $r_t$ is an approximation that is poor for small $\rho_t$; so does this class
+  (the test is $\rho_t > 5$, as in `torch.optim.RAdam`). For $\beta_2 = 0.999$ the first rectified step is $t = 6$.
+* With `optimized_update=True` (the default) $\epsilon$ is added to $\sqrt{v_t}$ and the bias correction
+  $\sqrt{1-\beta_2^t}$ goes into the step size (see [Adam](adam.html)); this is what
+  `torch.optim.RAdam` and the official implementation compute.
+* `amsgrad=True` uses $v^{max}_t$ of [AMSGrad](amsgrad.html) in place of $v_t$.
+* The default `eps=1e-8` is that of `torch.optim.RAdam`. `degenerated_to_sgd` (the spelling used by
+  the official implementation and labml-nn 0.5.1 configurations) is accepted as an alias of `degenerate_to_sgd`.
+
+Only `adam_update` differs from [AMSGrad](amsgrad.html).
+"""
+
+import math
+from typing import Any, Dict, Optional, Tuple
+
+from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.amsgrad import AMSGrad
+
+# The rectified update is used when $\rho_t$ is above this (see the notes above)
+RHO_THRESHOLD = 5.
+
+
+def rho_inf(beta2: float) -> float:
+    r"""$\rho_\infty = \frac{2}{1-\beta_2} - 1$"""
+    return 2. / (1. - beta2) - 1.
+
+
+def rho_t(beta2: float, t: int) -> float:
+    r"""$\rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1-\beta_2^t}$"""
+    beta2_t = beta2 ** t
+    return rho_inf(beta2) - 2. * t * beta2_t / (1. - beta2_t)
+
+
+def rectification(beta2: float, t: int) -> Optional[float]:
+    r"""
+    $r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}$,
+    or `None` while $\rho_t \le 5$ (the variance is not trusted yet).
+    """
+    rho = rho_t(beta2, t)
+    if rho <= RHO_THRESHOLD:
+        return None
+    rho_max = rho_inf(beta2)
+    return math.sqrt((rho - 4.) * (rho - 2.) * rho_max / ((rho_max - 4.) * (rho_max - 2.) * rho))
+
+
+class RAdam(AMSGrad):
+    """
+    ## RAdam
+
+    The arguments are those of [AMSGrad](amsgrad.html) (with `amsgrad=False` by default),
+    plus `degenerate_to_sgd`.
+    """
+
+    def __init__(self, params, *,
+                 lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8,
+                 weight_decay: Optional[WeightDecay] = None,
+                 optimized_update: bool = True,
+                 amsgrad: bool = False,
+                 degenerate_to_sgd: bool = True,
+                 degenerated_to_sgd: Optional[bool] = None,
+                 foreach: Optional[bool] = None,
+                 defaults: Optional[Dict[str, Any]] = None):
+        if degenerated_to_sgd is not None:
+            degenerate_to_sgd = degenerated_to_sgd
+        all_defaults = dict(degenerate_to_sgd=degenerate_to_sgd)
+        all_defaults.update(defaults or {})
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         optimized_update=optimized_update, amsgrad=amsgrad, foreach=foreach,
+                         defaults=all_defaults)
+
+    def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
+        """The rectified update, or the SGD fallback while $\\rho_t \\le 5$."""
+        beta1, beta2 = group['betas']
+        t = state['step']
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        eps = group['eps']
+        # $r_t$, or `None` when $\rho_t \le 5$
+        r = rectification(beta2, t)
+
+        if r is None:
+            if group['degenerate_to_sgd']:
+                # $\theta_t \leftarrow \theta_{t-1} - \eta \hat{m}_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t} m_t$
+                param.add_(m, alpha=-lr / bias_correction1)
+            return
+
+        if group['optimized_update']:
+            # $\sqrt{v_t} + \hat{\epsilon}$
+            denominator = v.sqrt().add_(eps)
+            # $\alpha_t = \eta \, r_t \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}$
+            step_size = lr * r * math.sqrt(bias_correction2) / bias_correction1
+        else:
+            # $\sqrt{\hat{v}_t} + \epsilon$
+            denominator = v.sqrt().div_(math.sqrt(bias_correction2)).add_(eps)
+            # $\frac{\eta \, r_t}{1-\beta_1^t}$
+            step_size = lr * r / bias_correction1
+        # $\theta_t \leftarrow \theta_{t-1} - \eta \, r_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$
+        param.addcdiv_(m, denominator, value=-step_size)
