@@ -179,7 +179,11 @@
     var results = [];
     for (var id in total) results.push({ doc: +id, score: total[id] });
     results.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
-    return results.slice(0, 12).map(function (r) { return { doc: index.docs[r.doc], words: queryWords }; });
+    return results.slice(0, 12).map(function (r) {
+      var doc = index.docs[r.doc];   // [page number, section anchor, section heading, snippet]
+      var page = index.pages[doc[0]];
+      return { title: page[0], url: page[1] + (doc[1] ? "#" + doc[1] : ""), heading: doc[2], snippet: doc[3], words: queryWords };
+    });
   }
 
   function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
@@ -234,27 +238,27 @@
       active = -1;
       if (!results.length) { message("No pages match “" + query + "”."); return; }
       for (var i = 0; i < results.length; i++) {
-        var doc = results[i].doc;   // [page title, url, section heading, snippet]
+        var result = results[i];
         var item = document.createElement("li");
         item.id = "search-result-" + i;
         item.setAttribute("role", "option");
         var link = document.createElement("a");
-        link.href = siteRoot + doc[1];
+        link.href = siteRoot + result.url;
         var title = document.createElement("span");
         title.className = "result-title";
-        appendMarked(title, doc[0], results[i].words);
-        if (doc[2] && doc[2] !== doc[0]) {
+        appendMarked(title, result.title, result.words);
+        if (result.heading && result.heading !== result.title) {
           var section = document.createElement("span");
           section.className = "result-section";
           section.appendChild(document.createTextNode(" › "));
-          appendMarked(section, doc[2], results[i].words);
+          appendMarked(section, result.heading, result.words);
           title.appendChild(section);
         }
         link.appendChild(title);
-        if (doc[3]) {
+        if (result.snippet) {
           var snippet = document.createElement("span");
           snippet.className = "result-snippet";
-          appendMarked(snippet, doc[3], results[i].words);
+          appendMarked(snippet, result.snippet, result.words);
           link.appendChild(snippet);
         }
         item.appendChild(link);

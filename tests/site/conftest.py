@@ -1,0 +1,96 @@
+"""Fixtures for the real-browser tests of the generated site.
+
+- ``built_site``: the site built once per session by the core pipeline from ``labml_nn/`` into a
+  temporary folder (``python -m utils.build``), so the tests never touch ``docs/``. Set
+  ``SITE_TEST_PREBUILT=<folder>`` to test an already-built site instead (e.g. ``docs``).
+- ``site_server``: that folder served from 127.0.0.1 on a free port by a threaded ``http.server``.
+- ``browser``: Debian's Chromium driven by Playwright. Playwright's own browser download does not
+  work on our machines; a missing ``/usr/bin/chromium`` fails the tests and says how to install it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "site"
+# Seconds a cold build may take (MathJax typesets every equation); a warm math cache is much faster.
+BUILD_TIMEOUT_S = 600
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The site built from labml_nn/ by the core pipeline, in a temporary folder."""
+    prebuilt = os.environ.get("SITE_TEST_PREBUILT")
+    if prebuilt:
+        folder = (REPO_ROOT / prebuilt).resolve()
+        if not (folder / "index.html").is_file():
+            pytest.fail(f"SITE_TEST_PREBUILT={prebuilt}: no index.html in {folder}")
+        return folder
+    out = tmp_path_factory.mktemp("site") / "docs"
+    command = [sys.executable, "-m", "utils.build", "--source", "labml_nn", "--out", str(out)]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=BUILD_TIMEOUT_S)
+    if result.returncode != 0:
+        pytest.fail(f"`{' '.join(command[1:])}` failed ({result.returncode}):\n"
+                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    if not (out / "index.html").is_file():
+        pytest.fail(f"the build reported success but wrote no index.html into {out}")
+    return out
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site):
+    """Base URL (ending in '/') of the built site served from 127.0.0.1 on a free port."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium through Playwright."""
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
+                    "Run `make chromium` to install it.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where screenshots go (gitignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,282 @@
+"""The generated site in a real browser (Debian Chromium through Playwright, pages from 127.0.0.1).
+
+Each page is visited once at desktop width and once at phone width; the visits record everything the
+tests below check: console errors, failed or off-host requests, text that still looks like raw TeX,
+and sideways scrolling. Screenshots of the Adam page go to test-artifacts/site/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ADAM_PAGE = "optimizers/adam.html"
+RADAM_PAGE = "optimizers/radam.html"
+
+# Visible text outside code that still contains TeX means an equation was not typeset. A "$" followed
+# by a digit is a price ("costs $5"), which the Markdown rules keep as text.
+RAW_TEX = re.compile(r"\\begin\{|\\end\{|\\frac|\\\(|\\\[|\$(?!\d)")
+
+# Text nodes in the rendered page, skipping code, typeset math and hidden elements.
+VISIBLE_PROSE_JS = """
+() => {
+  const skip = "pre, code, .code, mjx-container, script, style, noscript, template";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip)) continue;
+    if (!parent.getClientRects().length) continue;   // not rendered
+    parts.push(node.textContent);
+  }
+  return parts.join(" ");
+}
+"""
+
+PAGE_FACTS_JS = """
+() => ({
+  scrollWidth: document.documentElement.scrollWidth,
+  clientWidth: document.documentElement.clientWidth,
+  mathCount: document.querySelectorAll(".math").length,
+  untypesetMath: Array.from(document.querySelectorAll(".math"))
+      .filter(m => !m.querySelector("mjx-container svg")).map(m => m.textContent.slice(0, 80)),
+  sectionsWithoutPermalink: Array.from(document.querySelectorAll("section.section"))
+      .filter(s => !s.querySelector(`a.permalink[href="#${s.id}"]`)).map(s => s.id),
+  sectionIds: Array.from(document.querySelectorAll("section.section")).map(s => s.id),
+})
+"""
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every generated HTML page, relative to the site root."""
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                   if "static" not in p.relative_to(site).parts)
+    assert ADAM_PAGE in pages and RADAM_PAGE in pages and "index.html" in pages, pages
+    return pages
+
+
+class RequestLog:
+    """Console errors, page errors, failed requests and requests to other hosts, for one context."""
+
+    def __init__(self, context, allowed_prefix: str):
+        self.allowed_prefix = allowed_prefix
+        self.label = ""          # which page is loading, for the messages
+        self.problems: list[str] = []
+        self.requests: list[str] = []
+        context.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        self.requests.append(url)
+        if url.startswith(self.allowed_prefix):
+            route.continue_()
+        else:
+            self.problems.append(f"{self.label}: off-host request: {url}")
+            route.abort()
+
+    def watch(self, page) -> None:
+        page.on("console", lambda msg: msg.type == "error"
+                and self.problems.append(f"{self.label}: console error: {msg.text}"))
+        page.on("pageerror", lambda error: self.problems.append(f"{self.label}: script error: {error}"))
+        page.on("requestfailed", lambda request: self.problems.append(
+            f"{self.label}: request failed: {request.url} ({request.failure})"))
+        page.on("response", lambda response: response.status >= 400 and self.problems.append(
+            f"{self.label}: HTTP {response.status}: {response.url}"))
+
+
+def visit_all(browser, site_server, pages, viewport, label):
+    """Load every page at one viewport size; returns (facts per page, problems)."""
+    context = browser.new_context(viewport=viewport)
+    log = RequestLog(context, site_server)
+    page = context.new_page()
+    log.watch(page)
+    facts = {}
+    try:
+        for path in pages:
+            log.label = f"{path} at {viewport['width']}px"
+            page.goto(site_server + path, wait_until="load")
+            facts[path] = page.evaluate(PAGE_FACTS_JS)
+            facts[path]["prose"] = page.evaluate(VISIBLE_PROSE_JS)
+    finally:
+        context.close()
+    return facts, log.problems
+
+
+@pytest.fixture(scope="module")
+def pages(built_site):
+    return site_pages(built_site)
+
+
+@pytest.fixture(scope="module")
+def desktop_visits(browser, site_server, pages):
+    return visit_all(browser, site_server, pages, DESKTOP, "desktop")
+
+
+@pytest.fixture(scope="module")
+def phone_visits(browser, site_server, pages):
+    return visit_all(browser, site_server, pages, PHONE, "phone")
+
+
+def test_every_page_loads_without_console_errors_or_failed_or_off_host_requests(desktop_visits, phone_visits):
+    for facts, problems in (desktop_visits, phone_visits):
+        assert facts, "no pages were visited"
+        assert problems == [], "\n".join(problems)
+
+
+def test_every_equation_is_typeset_and_no_raw_tex_is_visible(desktop_visits):
+    facts, _ = desktop_visits
+    assert facts[ADAM_PAGE]["mathCount"] >= 10, "the Adam page should carry its update rule as typeset math"
+    for path, page_facts in facts.items():
+        assert page_facts["untypesetMath"] == [], f"{path}: math without SVG: {page_facts['untypesetMath']}"
+        raw = [m.group(0) + page_facts["prose"][m.end():m.end() + 40]
+               for m in RAW_TEX.finditer(page_facts["prose"])]
+        assert raw == [], f"{path}: raw TeX in visible text: {raw}"
+
+
+def test_every_section_has_a_stable_id_and_a_permalink(desktop_visits):
+    facts, _ = desktop_visits
+    for path, page_facts in facts.items():
+        ids = page_facts["sectionIds"]
+        assert ids == [f"section-{i}" for i in range(len(ids))], f"{path}: section ids {ids}"
+        assert page_facts["sectionsWithoutPermalink"] == [], path
+
+
+def test_phone_layout_has_no_horizontal_scroll(phone_visits):
+    facts, _ = phone_visits
+    wide = {path: (f["scrollWidth"], f["clientWidth"]) for path, f in facts.items()
+            if f["scrollWidth"] > f["clientWidth"]}
+    assert wide == {}, f"pages wider than the 390-px screen (scrollWidth, clientWidth): {wide}"
+
+
+def test_adam_page_screenshots_stack_notes_above_code_on_a_phone(browser, site_server, artifacts_dir):
+    shots = {}
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.goto(site_server + ADAM_PAGE, wait_until="load")
+        boxes = page.evaluate("""() => {
+          const s = document.querySelector("section.section:has(.code pre)");
+          const n = s.querySelector(".notes").getBoundingClientRect();
+          const c = s.querySelector(".code").getBoundingClientRect();
+          return {notesBottom: n.bottom, notesRight: n.right, notesWidth: n.width, codeTop: c.top,
+                  codeLeft: c.left, codeWidth: c.width};
+        }""")
+        shots[name] = artifacts_dir / f"adam-{name}.png"
+        page.screenshot(path=str(shots[name]), full_page=False)
+        page.screenshot(path=str(artifacts_dir / f"adam-{name}-full.png"), full_page=True)
+        context.close()
+        if name == "desktop":  # side by side, notes narrower than code (about 40/60)
+            assert boxes["codeLeft"] >= boxes["notesRight"] - 1, boxes
+            assert 0.3 < boxes["notesWidth"] / (boxes["notesWidth"] + boxes["codeWidth"]) < 0.5, boxes
+        else:  # stacked: the notes come first
+            assert boxes["codeTop"] >= boxes["notesBottom"] - 1, boxes
+    for path in shots.values():
+        assert path.stat().st_size > 10_000, f"{path} looks empty"
+
+
+def _background_luminance(page, selector: str) -> float:
+    rgb = page.evaluate(f"getComputedStyle(document.querySelector({selector!r})).backgroundColor")
+    red, green, blue = (int(v) for v in re.findall(r"\d+", rgb)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_dark_theme_follows_the_system_setting(browser, site_server):
+    for scheme, is_dark in (("dark", True), ("light", False)):
+        context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+        page = context.new_page()
+        page.goto(site_server + ADAM_PAGE, wait_until="load")
+        body, code = _background_luminance(page, "body"), _background_luminance(page, ".code")
+        context.close()
+        if is_dark:
+            assert body < 0.2 and code < 0.2, (scheme, body, code)
+        else:
+            assert body > 0.8 and code > 0.8, (scheme, body, code)
+
+
+def test_theme_toggle_switches_to_dark_and_the_choice_persists(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP, color_scheme="light")
+    page = context.new_page()
+    page.goto(site_server + ADAM_PAGE, wait_until="load")
+    assert _background_luminance(page, "body") > 0.8
+    page.click(".theme-toggle")
+    assert _background_luminance(page, "body") < 0.2
+    assert _background_luminance(page, ".code") < 0.2
+    page.goto(site_server + RADAM_PAGE, wait_until="load")   # another page remembers the choice
+    assert _background_luminance(page, "body") < 0.2
+    page.click(".theme-toggle")
+    assert _background_luminance(page, "body") > 0.8
+    context.close()
+
+
+def _search(page, query: str) -> list[str]:
+    page.fill("form.search input", query)
+    page.wait_for_selector("#search-results [role=option] a", timeout=5000)
+    return page.eval_on_selector_all("#search-results [role=option] a", "links => links.map(a => a.href)")
+
+
+def _page_path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def test_search_finds_rectification_on_the_radam_page(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP)
+    log = RequestLog(context, site_server)
+    page = context.new_page()
+    log.watch(page)
+    log.label = "search from the Adam page"
+    page.goto(site_server + ADAM_PAGE, wait_until="load")
+    hits = _search(page, "rectification")
+    radam_hits = [i for i, h in enumerate(hits) if _page_path(h).endswith("/" + RADAM_PAGE)]
+    assert radam_hits, f"no result on {RADAM_PAGE}: {hits}"
+    page.locator("#search-results [role=option] a").nth(radam_hits[0]).click()
+    page.wait_for_url(re.compile(re.escape(RADAM_PAGE) + r"(#.*)?$"))
+    assert "rectification" in page.inner_text("main").lower()
+    context.close()
+    assert log.problems == [], log.problems
+
+
+def test_pages_and_search_work_from_file_urls(browser, built_site):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    problems, requests = [], []
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto((built_site / ADAM_PAGE).as_uri(), wait_until="load")
+    assert page.evaluate("getComputedStyle(document.querySelector('.code')).borderLeftStyle") == "solid", \
+        "the stylesheet did not load from file://"
+    hits = _search(page, "rectif")   # a prefix, as typed
+    assert any(_page_path(h).endswith("/" + RADAM_PAGE) for h in hits), hits
+    context.close()
+    assert problems == [], problems
+    off_site = [u for u in requests if not u.startswith(built_site.as_uri()) and not u.startswith("data:")]
+    assert off_site == [], off_site
+
+
+def test_clicking_an_identifier_highlights_every_use_on_the_page(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(site_server + ADAM_PAGE, wait_until="load")
+    # The name used most often in the code, and how many name tokens carry it.
+    name, uses = page.evaluate("""() => {
+      const counts = {};
+      for (const s of document.querySelectorAll(".code span.n")) counts[s.textContent] = (counts[s.textContent] || 0) + 1;
+      return Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+    }""")
+    assert uses >= 3, (name, uses)
+    target = page.locator(".code span.n", has_text=re.compile(f"^{re.escape(name)}$")).nth(1)
+    target.scroll_into_view_if_needed()
+    before = page.evaluate("s => getComputedStyle(s).backgroundColor", target.element_handle())
+    target.click()
+    marked = page.eval_on_selector_all(".code .ident-highlight", "els => els.map(e => e.textContent)")
+    assert len(marked) >= uses and set(marked) == {name}, (name, uses, marked[:5])
+    after = page.evaluate("s => getComputedStyle(s).backgroundColor", target.element_handle())
+    assert after != before, "the highlight is not visible"
+    target.click()   # a second click clears the marks
+    assert page.eval_on_selector_all(".code .ident-highlight", "els => els.length") == 0
+    context.close()
