@@ -85,7 +85,8 @@ class Net(nn.Module):
 # are set. Adaptive methods use the common $\alpha = 10^{-3}$, $\beta = (0.9, 0.999)$; `eps` is passed
 # explicitly because the package's classes and `torch.optim` do not share a default.
 #
-# * The warm-up variants ramp the learning rate up over the first 100 steps.
+# * The warm-up variants ramp the learning rate up over the first 100 steps
+#   (or a tenth of the run when that is shorter, for quick trials).
 #   `AdamWarmupCosineDecay` then decays it to zero over the whole run (`total_steps` is filled in from the
 #   number of epochs and batches).
 # * `Noam` uses $\alpha \, d_{model}^{-1/2} \min\big(t^{-1/2}, t \cdot w^{-3/2}\big)$; with
@@ -135,6 +136,9 @@ def optimizer_settings(name: str, total_steps: int) -> Dict[str, Any]:
     settings = dict(spec.settings)
     if 'total_steps' in spec.from_run:
         settings['total_steps'] = total_steps
+    # Short trial runs (a few batches) keep the warm-up to a tenth of the run, so that it ends.
+    if 'warmup' in settings:
+        settings['warmup'] = max(1, min(settings['warmup'], total_steps // 10))
     return settings
 
 
@@ -192,8 +196,9 @@ class StopRequest:
         signal.signal(signal.SIGINT, self._previous)
 
 
-class Interrupted(Exception):
-    """Training stopped on request; the checkpoint is saved."""
+class Interrupted(KeyboardInterrupt):
+    """Training stopped on request; the checkpoint is saved. (A `KeyboardInterrupt`, so labml marks the run
+    as interrupted rather than crashed.)"""
 
 
 def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -285,6 +290,7 @@ class Trainer:
             'epoch_time': self.epoch_time,
             'epochs': self.epochs,
             'curve': self.curve,
+            'test': self.test,
         }
 
     def load_state_dict(self, state: Dict[str, Any]):
@@ -299,6 +305,7 @@ class Trainer:
         self.epoch_time = state['epoch_time']
         self.epochs = list(state['epochs'])
         self.curve = list(state['curve'])
+        self.test = dict(state.get('test', {}))
 
     def _sync(self):
         if self.device.type == 'cuda':
@@ -383,16 +390,24 @@ class Trainer:
             self._reset_epoch_sums()
             if self.track:
                 tracker.new_line()
+            # The test set is used once, after the last epoch (inside the loop, where labml still writes).
+            if self.epoch == self.conf.epochs:
+                self._test()
             # A checkpoint at every epoch end, so a crash loses at most one epoch.
             if save_checkpoint is not None:
                 save_checkpoint()
 
-        # The test set is used once, at the end.
+        # A run resumed from a checkpoint taken after its last epoch has not been tested yet.
+        if not self.test:
+            self._test()
+        return self.result()
+
+    def _test(self):
         test_loss, test_accuracy = evaluate(self.model, self.data.test_images, self.data.test_labels)
         self.test = {'test_loss': test_loss, 'test_accuracy': test_accuracy}
         if self.track:
             tracker.save(self.global_step, {'loss.test': test_loss, 'accuracy.test': test_accuracy})
-        return self.result()
+            tracker.new_line()
 
     def result(self) -> Dict[str, Any]:
         return {'optimizer': self.conf.optimizer, 'seed': self.conf.seed,
@@ -466,15 +481,6 @@ def _run_file(results_dir: Path, optimizer: str, seed: int) -> Path:
     return results_dir / 'runs' / f'{optimizer}-seed{seed}.json'
 
 
-def _make_configs(plan_conf: Dict[str, Any], optimizer: str, seed: int) -> Configs:
-    conf = Configs()
-    for k, v in plan_conf.items():
-        setattr(conf, k, v)
-    conf.optimizer = optimizer
-    conf.seed = seed
-    return conf
-
-
 def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data: Optional[MNISTTensors] = None,
                    labml_dir: Optional[Path] = None, track: bool = True, screen: bool = True,
                    on_step: Optional[Callable[[Trainer], None]] = None) -> Dict[str, Any]:
@@ -532,13 +538,31 @@ def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data:
             for name in plan.optimizers:
                 if _run_file(results_dir, name, seed).exists():
                     continue
-                conf = _make_configs(plan.conf, name, seed)
-                trainer = Trainer(conf, data, track=track, on_step=on_step)
-                conf.optimizer_settings = optimizer_settings(name, trainer.total_steps)
+                steps = math.ceil(len(data.train_images) / plan.conf['batch_size']) * plan.conf['epochs']
+                values = {**plan.conf, 'optimizer': name, 'seed': seed,
+                          'optimizer_settings': optimizer_settings(name, steps)}
+                conf = Configs()
                 uuid = None
                 if pending == (name, seed):
-                    trainer.load_state_dict(checkpoint_state['trainer'])
                     uuid = checkpoint_state.get('labml_uuid')
+                    if track and uuid:
+                        # labml refuses to restart a run whose `run.pid` is still there; the process that
+                        # wrote it has stopped.
+                        stale_pid = Path(lab.get_experiments_path()) / 'mnist_optimizers' / uuid / 'run.pid'
+                        if stale_pid.exists():
+                            stale_pid.unlink()
+                if track:
+                    # Resuming continues the same labml run.
+                    experiment.create(uuid=uuid, name='mnist_optimizers', comment=f'{name} seed {seed}',
+                                      writers={'screen', 'file'} if screen else {'file'})
+                    # labml records these as the run's configs.
+                    experiment.configs(conf, values)
+                else:
+                    for k, v in values.items():
+                        setattr(conf, k, v)
+                trainer = Trainer(conf, data, track=track, on_step=on_step)
+                if pending == (name, seed):
+                    trainer.load_state_dict(checkpoint_state['trainer'])
                 run_id = {'optimizer_name': name, 'seed': seed, 'labml_uuid': uuid}
 
                 def save_checkpoint():
@@ -546,10 +570,6 @@ def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data:
                     _atomic_save({**run_id, 'trainer': trainer.state_dict()}, checkpoint)
 
                 if track:
-                    # Resuming continues the same labml run.
-                    experiment.create(uuid=uuid, name='mnist_optimizers', comment=f'{name} seed {seed}',
-                                      writers={'screen', 'file'} if screen else {'file'})
-                    experiment.configs(conf)
                     run_id['labml_uuid'] = experiment.get_uuid()
                     with experiment.start():
                         result = trainer.train(stop, save_checkpoint)
