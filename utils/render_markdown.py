@@ -116,7 +116,10 @@ def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str]) -> Rend
                 block_first, block_last = token.map
             if token.type in MATH_TOKENS:
                 tex = token.content
-                line = _line_of(tex, lines, notes_lines, block_first, block_last)
+                if token.map and token.map[0] < len(notes_lines):  # a block: the line it opens on
+                    line = notes_lines[token.map[0]]
+                else:
+                    line = _line_of(tex, lines, notes_lines, block_first, block_last)
                 display = MATH_TOKENS[token.type]
                 result.maths.append(Math(tex=tex, display=display, line=line,
                                          in_paragraph=display and in_paragraph))

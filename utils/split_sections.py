@@ -16,6 +16,7 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -156,7 +157,9 @@ def _has_content(section: Section) -> bool:
 
 def split_python(text: str, display: str) -> SplitSource:
     try:
-        tree = ast.parse(text, filename=display)
+        with warnings.catch_warnings():  # invalid escapes in non-raw docstrings are fine: never evaluated
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=display)
     except SyntaxError as error:
         raise SourceError(display, error.lineno or 1, f"syntax error: {error.msg}") from None
     except ValueError as error:  # e.g. null bytes
