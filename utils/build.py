@@ -226,13 +226,14 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
 
     # All equations of the build go to MathJax in one batch.
     requests = [(m.tex, m.display) for _, record in pending for m in record["maths"]]
+    typeset_before = typesetter.typeset_count
     try:
         math_results = typesetter.typeset(requests) if requests else {}
         math_css = typesetter.stylesheet()
     except MathJaxUnavailable as error:
         result.errors.append(f"{display_root}:1: cannot typeset math: {error}")
         return
-    result.equations_typeset = typesetter.typeset_count
+    result.equations_typeset = typesetter.typeset_count - typeset_before
     fresh = {}
     for url, record in pending:
         if _fill_page_math(record, math_results, displays[url], errors):
