@@ -161,7 +161,7 @@ class Configs(BaseConfigs):
     epochs: int = 3
     batch_size: int = 128
     # Validation evaluations per epoch; their points make the curves against step
-    valid_per_epoch: int = 2
+    valid_per_epoch: int = 4
     # Training images held out for validation (the last ones of the training file)
     valid_size: int = 5000
     # Use only the first `train_size` training images (0: all); for quick trials
@@ -594,7 +594,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--epochs', type=int, default=3)
     p.add_argument('--seeds', type=int, default=3, help='number of seeds: 0, 1, ..., N-1')
     p.add_argument('--batch-size', type=int, default=128)
-    p.add_argument('--valid-per-epoch', type=int, default=2)
+    p.add_argument('--valid-per-epoch', type=int, default=4)
     p.add_argument('--valid-size', type=int, default=5000)
     p.add_argument('--train-size', type=int, default=0, help='use only the first N training images (0: all)')
     p.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')

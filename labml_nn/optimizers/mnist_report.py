@@ -193,7 +193,15 @@ def page_markdown(metrics: Dict[str, Any]) -> str:
     n_valid = conf['valid_size']
     best = max(metrics['summary'], key=lambda r: r['test_accuracy_mean'])
 
+    summary = (f'Test accuracy, loss and validation curves of {len(plan["optimizers"])} optimizers training '
+               f'the same CNN on MNIST, {len(plan["seeds"])} seeds each.')
     lines = [
+        '---',
+        # JSON strings are valid YAML scalars, whatever characters they hold.
+        f'title: {json.dumps("Optimizers on MNIST: results")}',
+        f'summary: {json.dumps(summary)}',
+        '---',
+        '',
         '# Optimizers on MNIST: results',
         '',
         'This page is written by [`mnist_report`](../mnist_report.html) from `metrics.json` in this folder, '
