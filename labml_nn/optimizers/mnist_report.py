@@ -260,7 +260,11 @@ def page_markdown(metrics: Dict[str, Any]) -> str:
     lines += plan['commands']
     lines += ['```', '',
               'Per-epoch metrics of every optimizer and seed are in `metrics.csv` and `metrics.json` in this '
-              'folder, the summary in `summary.csv`.', '',
+              'folder, the summary in `summary.csv`. This page, the tables and the plots are rebuilt from '
+              '`metrics.json` with', '', '```bash',
+              'python -m labml_nn.optimizers.mnist_report --metrics labml_nn/optimizers/mnist_results/metrics.json '
+              '--out labml_nn/optimizers/mnist_results',
+              '```', '',
               '| | |', '| --- | --- |']
     for key, label in [('device', 'Device'), ('gpu', 'GPU'), ('cpu', 'CPU'), ('cpu_count', 'CPU cores'),
                        ('torch_threads', 'Torch threads'), ('platform', 'Platform'), ('python', 'Python'),
