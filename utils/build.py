@@ -78,7 +78,13 @@ def prepare_page(source, url: str) -> dict:
     from .split_sections import split_source
 
     split = split_source(source.text, source.kind, source.display)
-    highlighted = highlight_python_lines(source.text) if source.kind == "python" else {}
+    highlighted = {}
+    if source.kind == "python":
+        # Lex only what the code column shows: docstring and comment lines become blank (same numbering).
+        shown = {n for section in split.sections for n, _ in section.code}
+        lines = source.text.split("\n")
+        highlighted = highlight_python_lines("\n".join(
+            line if number in shown else "" for number, line in enumerate(lines, start=1)))
     ids = [f"section-{i}" for i in range(len(split.sections))]
     used_ids = set(ids)
     used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
@@ -219,12 +225,18 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             records[url] = cached
             continue
         try:
-            pending.append((url, prepare_page(src, url)))
+            record = prepare_page(src, url)
+            pending.append((url, record))
         except SourceError as error:
             errors.append(error)
             failed.add(url)
+            continue
+        try:
+            typesetter.submit((m.tex, m.display) for m in record["maths"])  # MathJax starts right away
+        except MathJaxUnavailable:
+            pass  # reported once, below, when the equations are collected
 
-    # All equations of the build go to MathJax in one batch.
+    # Collect every equation of the build from the worker (or the cache).
     requests = [(m.tex, m.display) for _, record in pending for m in record["maths"]]
     typeset_before = typesetter.typeset_count
     try:

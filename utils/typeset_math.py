@@ -1,6 +1,7 @@
 """TeX -> SVG (with assistive MathML) at build time, in ONE long-lived Node worker running MathJax.
 
-All equations of a build are sent to the worker in one batch; answers are cached on disk (SQLite in the
+Equations are streamed to the worker as pages are prepared (`submit`), so MathJax works while Python
+prepares the next page, and collected in one go (`typeset`); answers are cached on disk (SQLite in the
 cache folder) keyed by the TeX, the mode (inline/display) and the versions of MathJax and of the worker,
 so a rebuild only typesets equations it has never seen.
 """
@@ -41,6 +42,8 @@ class MathTypesetter:
         self._worker: Optional[subprocess.Popen] = None
         self._salt = None
         self.typeset_count = 0        # equations actually sent to MathJax (not from the cache)
+        self._in_flight: Dict[Request, int] = {}   # sent to the worker, answer not yet collected
+        self._last_id = 0
 
     # -- cache -------------------------------------------------------------------------------------------
     def _salt_text(self) -> str:
@@ -69,77 +72,109 @@ class MathTypesetter:
             _mathjax_version()
             self._worker = subprocess.Popen([node, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, cwd=str(REPO_ROOT))
+            self._answers: Dict[int, dict] = {}
+            self._answered = threading.Condition()
+            # A reader thread drains stdout as answers come, so the worker never blocks on a full pipe and
+            # requests can be written while Python goes on preparing the next page.
+            self._reader = threading.Thread(target=self._read_answers, args=(self._worker,), daemon=True)
+            self._reader.start()
         return self._worker
 
-    def _ask_worker(self, requests: List[dict]) -> Dict[int, dict]:
-        worker = self._start_worker()
-        payload = "".join(json.dumps(r) + "\n" for r in requests).encode("utf-8")
-
-        def feed():  # write from a thread so a full stdout pipe cannot deadlock us
-            try:
-                worker.stdin.write(payload)
-                worker.stdin.flush()
-            except BrokenPipeError:
-                pass
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-        answers: Dict[int, dict] = {}
-        while len(answers) < len(requests):
-            line = worker.stdout.readline()
-            if not line:
-                writer.join(timeout=1)
-                error = worker.stderr.read().decode("utf-8", "replace") if worker.poll() is not None else ""
-                self._worker = None
-                raise MathJaxUnavailable("the MathJax worker stopped: " + (error.strip()[-2000:] or "no output"))
+    def _read_answers(self, worker: subprocess.Popen) -> None:
+        for line in worker.stdout:
             answer = json.loads(line)
-            answers[answer["id"]] = answer
-        writer.join()
-        return answers
+            with self._answered:
+                self._answers[answer["id"]] = answer
+                self._answered.notify_all()
+        with self._answered:
+            self._answers[-1] = {"stopped": True}
+            self._answered.notify_all()
+
+    def _send(self, requests: List[dict]) -> None:
+        worker = self._start_worker()
+        try:
+            worker.stdin.write("".join(json.dumps(r) + "\n" for r in requests).encode("utf-8"))
+            worker.stdin.flush()
+        except BrokenPipeError:
+            pass  # reported by _wait, with the worker's stderr
+
+    def _wait(self, ids: List[int]) -> Dict[int, dict]:
+        with self._answered:
+            while not all(i in self._answers for i in ids):
+                if -1 in self._answers:
+                    self._worker.wait()
+                    error = self._worker.stderr.read().decode("utf-8", "replace").strip()
+                    self._worker = None
+                    raise MathJaxUnavailable("the MathJax worker stopped: " + (error[-2000:] or "no output"))
+                self._answered.wait()
+            return {i: self._answers.pop(i) for i in ids}
+
+    def _next_id(self) -> int:
+        self._last_id += 1
+        return self._last_id
 
     def stylesheet(self) -> str:
         key = hashlib.sha256(f"{self._salt_text()}\nstylesheet".encode()).hexdigest()
         row = self._cache().execute("SELECT html FROM math WHERE key = ?", (key,)).fetchone()
         if row:
             return row[0]
-        css = self._ask_worker([{"id": 1, "stylesheet": True}])[1]["css"]
+        request_id = self._next_id()
+        self._send([{"id": request_id, "stylesheet": True}])
+        css = self._wait([request_id])[request_id]["css"]
         with self._cache() as db:
             db.execute("INSERT OR REPLACE INTO math VALUES (?, ?)", (key, css))
         return css
 
-    def typeset(self, requests: Iterable[Request]) -> Dict[Request, Tuple[bool, str]]:
-        """{(tex, display): (True, html) or (False, MathJax's error message)} for every distinct request."""
-        unique = sorted(set(requests))
-        results: Dict[Request, Tuple[bool, str]] = {}
-        keys = {request: self._key(*request) for request in unique}
-        db = self._cache()
-        missing = []
-        key_list = list(keys.values())
+    def _lookup(self, requests: List[Request]) -> Dict[Request, str]:
+        keys = {request: self._key(*request) for request in requests}
+        key_list = sorted(set(keys.values()))
         found = {}
         for i in range(0, len(key_list), 500):
             chunk = key_list[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(db.execute(f"SELECT key, html FROM math WHERE key IN ({marks})", chunk).fetchall())
-        for request in unique:
-            html = found.get(keys[request])
-            if html is None:
-                missing.append(request)
+            found.update(self._cache().execute(f"SELECT key, html FROM math WHERE key IN ({marks})", chunk))
+        return {request: found[key] for request, key in keys.items() if key in found}
+
+    def submit(self, requests: Iterable[Request]) -> None:
+        """Start typesetting these equations now (those not cached and not already sent); returns at once."""
+        fresh = sorted(set(requests) - set(self._in_flight))
+        if not fresh:
+            return
+        cached = self._lookup(fresh)
+        batch = []
+        for request in fresh:
+            if request in cached:
+                continue
+            request_id = self._next_id()
+            self._in_flight[request] = request_id
+            batch.append({"id": request_id, "tex": request[0], "display": request[1]})
+        if batch:
+            self._send(batch)
+
+    def typeset(self, requests: Iterable[Request]) -> Dict[Request, Tuple[bool, str]]:
+        """{(tex, display): (True, html) or (False, MathJax's error message)} for every distinct request."""
+        unique = sorted(set(requests))
+        self.submit(unique)
+        results: Dict[Request, Tuple[bool, str]] = {}
+        waiting = {r: self._in_flight[r] for r in unique if r in self._in_flight}
+        answers = self._wait(sorted(waiting.values())) if waiting else {}
+        fresh = []
+        for request, request_id in sorted(waiting.items()):
+            del self._in_flight[request]
+            answer = answers[request_id]
+            self.typeset_count += 1
+            if "html" in answer:
+                results[request] = (True, answer["html"])
+                fresh.append((self._key(*request), answer["html"]))
             else:
-                results[request] = (True, html)
-        if missing:
-            answers = self._ask_worker([{"id": i, "tex": tex, "display": display}
-                                        for i, (tex, display) in enumerate(missing)])
-            self.typeset_count += len(missing)
-            fresh = []
-            for i, request in enumerate(missing):
-                answer = answers[i]
-                if "html" in answer:
-                    results[request] = (True, answer["html"])
-                    fresh.append((keys[request], answer["html"]))
-                else:
-                    results[request] = (False, answer.get("error", "unknown MathJax error"))
-            with db:
+                results[request] = (False, answer.get("error", "unknown MathJax error"))
+        if fresh:
+            with self._cache() as db:
                 db.executemany("INSERT OR REPLACE INTO math VALUES (?, ?)", fresh)
+        cached = self._lookup([r for r in unique if r not in results])
+        for request in unique:
+            if request not in results:
+                results[request] = (True, cached[request])
         return results
 
     def close(self) -> None:
@@ -149,6 +184,8 @@ class MathTypesetter:
                 self._worker.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 self._worker.kill()
+                self._worker.wait()
+            self._reader.join(timeout=5)
             for stream in (self._worker.stdout, self._worker.stderr):
                 stream.close()
             self._worker = None

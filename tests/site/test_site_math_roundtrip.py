@@ -72,6 +72,9 @@ class RecordingTypesetter:
         self.requests = []
         self.typeset_count = 0
 
+    def submit(self, requests):
+        pass
+
     def typeset(self, requests):
         requests = list(requests)
         self.requests += requests
