@@ -4,6 +4,7 @@ interrupted comparison resumes to exactly the metrics of an uninterrupted one.""
 import json
 import os
 import signal
+import time
 
 import pytest
 import torch
@@ -117,9 +118,18 @@ def test_each_run_is_a_labml_experiment_with_configs_and_metrics_in_its_files(da
     run_dir = tmp_path / 'logs' / 'mnist_optimizers' / metrics['runs'][0]['labml_uuid']
     configs = (run_dir / 'configs.yaml').read_text()
     assert 'radam' in configs and 'batch_size' in configs
+    # labml's file writer writes from a background thread: give it a moment to finish.
     tracked = {}
-    for line in (run_dir / 'log.jsonl').read_text().splitlines():
-        tracked.update(json.loads(line)['track'])
+    deadline = time.monotonic() + 20
+    while 'accuracy.test' not in tracked and time.monotonic() < deadline:
+        time.sleep(0.05)
+        log = run_dir / 'log.jsonl'
+        lines = log.read_text().splitlines() if log.exists() else []
+        for line in lines:
+            try:
+                tracked.update(json.loads(line)['track'])
+            except json.JSONDecodeError:  # a line still being written
+                pass
     for key in ('loss.train', 'accuracy.train', 'loss.valid', 'accuracy.valid', 'loss.test', 'accuracy.test'):
         assert key in tracked
     assert tracked['accuracy.test'][-1][1][0] == pytest.approx(metrics['runs'][0]['test_accuracy'])
