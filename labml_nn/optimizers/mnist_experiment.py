@@ -353,7 +353,9 @@ class Trainer:
             order = _epoch_order(self.conf.seed, epoch, self.n_train).to(self.device)
             self._sync()
             start = time.perf_counter()
-            for _ in monit.iterate('Train', range(self.step_in_epoch, self.steps_per_epoch)):
+            # The progress bar shows the epoch, the step, the losses and the time left.
+            for _ in monit.iterate(f'Epoch {epoch + 1}/{self.conf.epochs}',
+                                   range(self.step_in_epoch, self.steps_per_epoch)):
                 if stop is not None and stop.requested:
                     self._sync()
                     self.epoch_time += time.perf_counter() - start
