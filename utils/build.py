@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ def prepare_page(source, url: str) -> dict:
     sections, links, maths, headings = [], [], [], []
     for section_id, section in zip(ids, split.sections):
         notes = render_notes(section.notes, section.notes_lines, used_ids)
+        if section.escaped_docstring:
+            _refuse_escaped_tex(notes.maths, source.display)
         base = len(maths)
         maths += notes.maths
         html = notes.html
@@ -121,6 +124,19 @@ def prepare_page(source, url: str) -> dict:
         "anchors": sorted(used_ids),
         "maths": maths,
     }
+
+
+ESCAPED_MACRO = re.compile(r"\\\\([A-Za-z]+)")
+
+
+def _refuse_escaped_tex(maths, display: str) -> None:
+    """`\\eta` in a docstring without the r prefix: Python reads `\eta`, but the page shows the text as written
+    (docstrings are never evaluated), so MathJax would get a line break and the word "eta"."""
+    for math in maths:
+        found = ESCAPED_MACRO.search(math.tex)
+        if found:
+            raise SourceError(display, math.line, f"math `{found.group(0)}` in a docstring that is not raw: make it "
+                                                  f'r"""...""" and write `\\{found.group(1)}`')
 
 
 def _fill_page_math(record: dict, results: dict, display: str, errors: List[SourceError]) -> bool:

@@ -32,6 +32,7 @@ class Section:
     notes_kind: str = "comment"                       # "docstring", "comment" or "markdown"
     notes_lines: List[int] = field(default_factory=list)   # source line of each line of `notes`
     code: List[Tuple[int, str]] = field(default_factory=list)  # (original line number, text)
+    escaped_docstring: bool = False   # a docstring without the r prefix: Python reads `\\eta` as `\eta`
 
 
 @dataclass
@@ -48,6 +49,7 @@ class _Docstring:
     owner_start: int          # first line of the class/def (its first decorator), 0 for the module
     lines: List[str]          # dedented text lines
     line_numbers: List[int]
+    raw: bool                 # written with the r prefix
 
 
 def _byte_col_to_str(line: str, col: int) -> int:
@@ -103,7 +105,7 @@ def _find_docstrings(tree: ast.Module, source_lines: List[str]) -> Dict[int, _Do
             owner_start = 0
         else:
             owner_start = min([owner.lineno] + [d.lineno for d in owner.decorator_list])
-        found[start] = _Docstring(start, end, owner_start, lines, numbers)
+        found[start] = _Docstring(start, end, owner_start, lines, numbers, "r" in literal.group(1).lower())
     return found
 
 
@@ -176,9 +178,9 @@ def split_python(text: str, display: str) -> SplitSource:
     notes_lines: List[int] = []
     current: Optional[Section] = None
 
-    def start(kind: str, lines: List[str], numbers: List[int]) -> Section:
+    def start(kind: str, lines: List[str], numbers: List[int], raw: bool = True) -> Section:
         nonlocal current
-        current = Section(notes_kind=kind)
+        current = Section(notes_kind=kind, escaped_docstring=not raw)
         sections.append(current)
         notes[:] = list(lines)
         notes_lines[:] = list(numbers)
@@ -196,13 +198,13 @@ def split_python(text: str, display: str) -> SplitSource:
         owner = by_owner.get(number)
         if owner is not None:
             finish()
-            start("docstring", owner.lines, owner.line_numbers)
+            start("docstring", owner.lines, owner.line_numbers, owner.raw)
         doc = docstrings.get(number)
         if doc is not None and doc.owner_start == 0:
             lines, numbers = doc.lines, doc.line_numbers
             title, summary, lines, numbers = parse_front_matter(lines, numbers, display)
             finish()
-            start("docstring", lines, numbers)
+            start("docstring", lines, numbers, doc.raw)
         if number in in_docstring:
             continue
         comment = comments.get(number)

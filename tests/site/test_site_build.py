@@ -169,3 +169,12 @@ def test_modules_are_never_imported_or_executed(tmp_path):
     assert build(project).ok
     assert not marker.exists()
     assert "SystemExit" in (project["out"] / "index.html").read_text()
+
+
+def test_escaped_tex_in_a_docstring_without_r_prefix_is_an_error(tmp_path):
+    files = {"__init__.py": '"""\n# Home\n\nRate $\\\\eta$ here.\n"""\n',
+             "raw.py": 'r"""\n# Raw\n\nRate $\\eta$ and a break $a \\\\ b$.\n"""\n'}
+    project = make_project(tmp_path, files)
+    result = build(project)
+    assert result.errors == [f"{_shown(project, '__init__.py')}:4: math `\\\\eta` in a docstring that is not raw: "
+                             'make it r"""...""" and write `\\eta`']
