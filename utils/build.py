@@ -130,7 +130,7 @@ ESCAPED_MACRO = re.compile(r"\\\\([A-Za-z]+)")
 
 
 def _refuse_escaped_tex(maths, display: str) -> None:
-    """`\\eta` in a docstring without the r prefix: Python reads `\eta`, but the page shows the text as written
+    r"""`\\eta` in a docstring without the r prefix: Python reads `\eta`, but the page shows the text as written
     (docstrings are never evaluated), so MathJax would get a line break and the word "eta"."""
     for math in maths:
         found = ESCAPED_MACRO.search(math.tex)
