@@ -1,6 +1,6 @@
 """Cut a source file into sections: the notes (prose) and the code they explain.
 
-Works on the raw text with `ast` and `tokenize` positions only: the module is never imported or run, and
+Works on the raw text with `ast` positions only: the module is never imported or run, and
 docstrings are never evaluated as Python strings, so `\\frac` reaches the page byte-for-byte.
 
 Rules:
@@ -13,9 +13,7 @@ Rules:
 - code keeps its original line numbers; sections with neither notes nor code are dropped.
 """
 import ast
-import io
 import re
-import tokenize
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -109,21 +107,22 @@ def _find_docstrings(tree: ast.Module, source_lines: List[str]) -> Dict[int, _Do
     return found
 
 
-def _full_line_comments(text: str, display: str) -> Dict[int, str]:
-    """Line number -> comment text (without '#' and one space) for lines holding only a comment."""
+def _full_line_comments(source_lines: List[str], tree: ast.Module) -> Dict[int, str]:
+    """Line number -> comment text (without '#' and one space) for lines holding only a comment.
+
+    A line starting with '#' is a comment unless it lies inside a multi-line string (positions from `ast`).
+    """
+    inside_strings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and (node.end_lineno or 0) > node.lineno:
+            if isinstance(node, ast.JoinedStr) or isinstance(node.value, (str, bytes)):
+                inside_strings.update(range(node.lineno + 1, node.end_lineno + 1))
     comments = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type != tokenize.COMMENT:
-                continue
-            row, col = token.start
-            if token.line[:col].strip():
-                continue  # end-of-line comment: stays in the code
-            body = token.string[1:]
-            comments[row] = body[1:] if body.startswith(" ") else body
-    except (tokenize.TokenError, SyntaxError) as error:
-        line = error.args[1][0] if len(error.args) > 1 and isinstance(error.args[1], tuple) else 1
-        raise SourceError(display, line, f"cannot tokenize: {error.args[0]}") from None
+    for number, line in enumerate(source_lines, start=1):
+        stripped = line.lstrip()
+        if stripped.startswith("#") and number not in inside_strings:
+            body = stripped[1:].rstrip()
+            comments[number] = body[1:] if body.startswith(" ") else body
     return comments
 
 
@@ -168,7 +167,7 @@ def split_python(text: str, display: str) -> SplitSource:
         raise SourceError(display, 1, f"cannot parse: {error}") from None
     source_lines = text.split("\n")
     docstrings = _find_docstrings(tree, source_lines)
-    comments = _full_line_comments(text, display)
+    comments = _full_line_comments(source_lines, tree)
     by_owner = {d.owner_start: d for d in docstrings.values() if d.owner_start}
     in_docstring = {n for d in docstrings.values() for n in range(d.start, d.end + 1)}
 

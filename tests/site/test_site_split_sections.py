@@ -182,3 +182,16 @@ def test_markdown_file_is_one_prose_section_with_front_matter():
     assert section.notes_kind == "markdown" and section.code == []
     assert section.notes == "# Notes\n\nText $a$."
     assert section.notes_lines == [6, 7, 8]
+
+
+def test_hash_lines_inside_multi_line_strings_and_f_strings_stay_code():
+    result = split('''
+        a = f"""
+        # {1} not a comment
+        """
+        b = """
+           # nor this
+        """
+        ''')
+    assert len(result.sections) == 1 and result.sections[0].notes == ""
+    assert code_numbers(result.sections[0]) == [1, 2, 3, 4, 5, 6]
