@@ -10,6 +10,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -71,8 +72,12 @@ class MathTypesetter:
                 raise MathJaxUnavailable("node is not on PATH: install Node.js (20+) to typeset math")
             _mathjax_version()
             # A larger young generation: MathJax allocates many short-lived objects (less GC time).
-            self._worker = subprocess.Popen([node, "--max-semi-space-size=32", str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, cwd=str(REPO_ROOT))
+            # stderr goes to a file, not a pipe: nothing reads it until the worker fails, and a full pipe
+            # would stall the worker.
+            self._stderr = tempfile.TemporaryFile()
+            self._worker = subprocess.Popen([node, "--max-semi-space-size=32", str(WORKER)],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=self._stderr, cwd=str(REPO_ROOT))
             self._answers: Dict[int, dict] = {}
             self._answered = threading.Condition()
             # A reader thread drains stdout as answers come, so the worker never blocks on a full pipe and
@@ -104,9 +109,11 @@ class MathTypesetter:
             while not all(i in self._answers for i in ids):
                 if -1 in self._answers:
                     self._worker.wait()
-                    error = self._worker.stderr.read().decode("utf-8", "replace").strip()
+                    self._stderr.seek(0)
+                    error = self._stderr.read().decode("utf-8", "replace").strip()
+                    self._stderr.close()
                     self._worker = None
-                    raise MathJaxUnavailable("the MathJax worker stopped: " + (error[-2000:] or "no output"))
+                    raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
                 self._answered.wait()
             return {i: self._answers.pop(i) for i in ids}
 
@@ -187,8 +194,8 @@ class MathTypesetter:
                 self._worker.kill()
                 self._worker.wait()
             self._reader.join(timeout=5)
-            for stream in (self._worker.stdout, self._worker.stderr):
-                stream.close()
+            self._worker.stdout.close()
+            self._stderr.close()
             self._worker = None
         if self._db is not None:
             self._db.close()
