@@ -32,6 +32,10 @@ def test_build_writes_every_page_with_typeset_math_navigation_and_copied_images(
     assert '<span class="line" id="L17"><span class="lineno">17</span>' in adam         # original numbers
     assert "# keep this comment" in adam                                                 # end-of-line comment
     assert 'rel="prev" href="../opt/index.html"' in adam and 'rel="next" href="../opt/radam.html"' in adam
+    assert '>RAdam</a>' in adam                     # no front matter: the first heading is the title
+    readme = (out / "opt/readme.html").read_text()
+    assert "<title>Notes</title>" in readme and readme.count("<mjx-container") == 1
+    assert '<pre class="code-block">' not in readme                                      # prose only
     radam = (out / "opt/radam.html").read_text()
     assert "Costs $5 and $10." in radam and 'href="adam.html"' in radam                  # radam.py -> page
     assert (out / "opt/figure.svg").read_bytes() == (project["source"] / "opt/figure.svg").read_bytes()
