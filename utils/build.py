@@ -226,8 +226,13 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
     displays: Dict[str, str] = {}
     failed = set()
     pending = []
+    source_of: Dict[str, str] = {}
     for rel in page_rels:
         url = page_url(rel)
+        if url in source_of:  # e.g. adam.py and adam.md, or __init__.py and index.py
+            errors.append(SourceError(f"{display_root}/{rel}", 1, f"becomes {url}, like {source_of[url]}: rename one"))
+            continue
+        source_of[url] = rel
         src = read_source_file(source, rel, display_root)
         displays[url] = src.display
         if src.error:
@@ -296,7 +301,7 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         page_dicts, render_keys = [], {}
         for url in sorted(records):
             record = records[url]
-            rel_source = next(r for r in page_rels if page_url(r) == url)
+            rel_source = source_of[url]
             prev, nxt = prev_next(url, titles)
             repo_path = _repo_path(source, rel_source)
             page = {

@@ -182,3 +182,10 @@ def test_escaped_tex_in_a_docstring_without_r_prefix_is_an_error(tmp_path):
     result = build(project)
     assert result.errors == [f"{_shown(project, '__init__.py')}:4: math `\\\\eta` in a docstring that is not raw: "
                              'make it r"""...""" and write `\\eta`']
+
+
+def test_two_sources_that_would_write_the_same_page_are_an_error(tmp_path):
+    files = {"__init__.py": '"""\n# Home\n"""\n', "adam.py": "x = 1\n", "adam.md": "# Adam notes\n"}
+    project = make_project(tmp_path, files)
+    result = build(project)
+    assert result.errors == [f"{_shown(project, 'adam.py')}:1: becomes adam.html, like adam.md: rename one"]
