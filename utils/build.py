@@ -245,6 +245,8 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         if cached is not None:
             records[url] = cached
             continue
+        if not pending and not records:
+            typesetter.start()  # a cold build: Node loads MathJax while Python prepares the first pages
         try:
             record = prepare_page(src, url)
             pending.append((url, record))

@@ -88,6 +88,13 @@ class MathTypesetter:
             self._reader.start()
         return self._worker
 
+    def start(self) -> None:
+        """Start the worker now (it takes a moment to load MathJax) so that it is ready for `submit`."""
+        try:
+            self._start_worker()
+        except MathJaxUnavailable:
+            pass  # reported when equations are collected
+
     def _read_answers(self, worker: subprocess.Popen) -> None:
         for line in worker.stdout:
             answer = json.loads(line)
@@ -190,6 +197,8 @@ class MathTypesetter:
     def close(self) -> None:
         if self._worker is not None:
             try:
+                if not self._last_id:
+                    self._worker.kill()  # started early but never needed: do not wait for MathJax to load
                 self._worker.stdin.close()
                 self._worker.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):

@@ -72,6 +72,9 @@ class RecordingTypesetter:
         self.requests = []
         self.typeset_count = 0
 
+    def start(self):
+        pass
+
     def submit(self, requests):
         pass
 
