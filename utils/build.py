@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from .build_cache import REPO_ROOT, BuildCache, content_hash, generator_files, stat_fingerprint, tree_files
-from .errors import SourceError
+from .errors import SourceError, SourceErrors
 
 DEFAULT_TEMPLATES = REPO_ROOT / "templates"
 DEFAULT_CONFIG = REPO_ROOT / "site.yaml"
@@ -89,11 +89,11 @@ def prepare_page(source, url: str) -> dict:
     ids = [f"section-{i}" for i in range(len(split.sections))]
     used_ids = set(ids)
     used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
-    sections, links, maths, headings = [], [], [], []
+    sections, links, maths, headings, problems = [], [], [], [], []
     for section_id, section in zip(ids, split.sections):
         notes = render_notes(section.notes, section.notes_lines, used_ids)
         if section.escaped_docstring:
-            _refuse_escaped_tex(notes.maths, source.display)
+            problems += _escaped_tex(notes.maths, source.display)
         base = len(maths)
         maths += notes.maths
         html = notes.html
@@ -111,6 +111,8 @@ def prepare_page(source, url: str) -> dict:
             "notes_text": notes.text,
             "headings": [h["text"] for h in notes.headings],
         })
+    if problems:
+        raise SourceErrors(problems)
     rel = source.rel
     fallback = rel.rsplit("/", 2)[-2] if rel.endswith("__init__.py") and "/" in rel else (
         Path(rel).stem if not rel.endswith("__init__.py") else "Home")
@@ -129,14 +131,16 @@ def prepare_page(source, url: str) -> dict:
 ESCAPED_MACRO = re.compile(r"\\\\([A-Za-z]+)")
 
 
-def _refuse_escaped_tex(maths, display: str) -> None:
+def _escaped_tex(maths, display: str) -> List[SourceError]:
     r"""`\\eta` in a docstring without the r prefix: Python reads `\eta`, but the page shows the text as written
     (docstrings are never evaluated), so MathJax would get a line break and the word "eta"."""
+    problems = []
     for math in maths:
         found = ESCAPED_MACRO.search(math.tex)
         if found:
-            raise SourceError(display, math.line, f"math `{found.group(0)}` in a docstring that is not raw: make it "
-                                                  f'r"""...""" and write `\\{found.group(1)}`')
+            problems.append(SourceError(display, math.line, f"math `{found.group(0)}` in a docstring that is not "
+                                                            f'raw: make it r"""...""" and write `\\{found.group(1)}`'))
+    return problems
 
 
 def _fill_page_math(record: dict, results: dict, display: str, errors: List[SourceError]) -> bool:
@@ -252,6 +256,10 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             pending.append((url, record))
         except SourceError as error:
             errors.append(error)
+            failed.add(url)
+            continue
+        except SourceErrors as many:
+            errors += many.errors
             failed.add(url)
             continue
         try:

@@ -10,3 +10,11 @@ class SourceError(Exception):
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"
+
+
+class SourceErrors(Exception):
+    """Several problems in one source file, each with its own line."""
+
+    def __init__(self, errors):
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = list(errors)
