@@ -48,7 +48,8 @@ def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]
         index = "/".join(parts[:depth]) + "/index.html"
         if index == url:
             break
-        crumbs.append({"title": titles.get(index, parts[depth - 1]), "url": index if index in titles else ""})
+        if index in titles:  # a folder without __init__.py has no page to link to
+            crumbs.append({"title": titles[index], "url": index})
     crumbs.append({"title": titles[url], "url": url})
     return crumbs
 
