@@ -71,11 +71,10 @@ def _dedent(raw_lines: List[str], first_line: int) -> Tuple[List[str], List[int]
     return lines, numbers
 
 
-def _find_docstrings(tree: ast.Module, source_lines: List[str]) -> Dict[int, _Docstring]:
+def _find_docstrings(tree: ast.Module, nodes: List[ast.AST], source_lines: List[str]) -> Dict[int, _Docstring]:
     """Docstrings that sit on lines of their own, keyed by the line they start on."""
     found = {}
-    owners = [tree] + [n for n in ast.walk(tree)
-                       if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+    owners = [tree] + [n for n in nodes if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
     for owner in owners:
         body = getattr(owner, "body", None)
         if not body or not isinstance(body[0], ast.Expr):
@@ -107,13 +106,13 @@ def _find_docstrings(tree: ast.Module, source_lines: List[str]) -> Dict[int, _Do
     return found
 
 
-def _full_line_comments(source_lines: List[str], tree: ast.Module) -> Dict[int, str]:
+def _full_line_comments(source_lines: List[str], nodes: List[ast.AST]) -> Dict[int, str]:
     """Line number -> comment text (without '#' and one space) for lines holding only a comment.
 
     A line starting with '#' is a comment unless it lies inside a multi-line string (positions from `ast`).
     """
     inside_strings = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, (ast.Constant, ast.JoinedStr)) and (node.end_lineno or 0) > node.lineno:
             if isinstance(node, ast.JoinedStr) or isinstance(node.value, (str, bytes)):
                 inside_strings.update(range(node.lineno + 1, node.end_lineno + 1))
@@ -166,8 +165,9 @@ def split_python(text: str, display: str) -> SplitSource:
     except ValueError as error:  # e.g. null bytes
         raise SourceError(display, 1, f"cannot parse: {error}") from None
     source_lines = text.split("\n")
-    docstrings = _find_docstrings(tree, source_lines)
-    comments = _full_line_comments(source_lines, tree)
+    nodes = list(ast.walk(tree))
+    docstrings = _find_docstrings(tree, nodes, source_lines)
+    comments = _full_line_comments(source_lines, nodes)
     by_owner = {d.owner_start: d for d in docstrings.values() if d.owner_start}
     in_docstring = {n for d in docstrings.values() for n in range(d.start, d.end + 1)}
 
