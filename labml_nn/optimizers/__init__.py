@@ -87,7 +87,7 @@ __all__ = ['WeightDecay', 'GenericAdaptiveOptimizer', 'TensorList', 'check_non_n
 # Bad values fail early with a message that names the parameter and the value.
 
 def check_non_negative(name: str, value: Any):
-    """Raise a `ValueError` unless `value` is a real number $\\ge 0$."""
+    r"""Raise a `ValueError` unless `value` is a real number $\ge 0$."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
         raise ValueError(f"Invalid {name}: {value!r} (expected a number >= 0)")
 

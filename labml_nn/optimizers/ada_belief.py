@@ -28,9 +28,10 @@ s_t &\leftarrow \beta_2 s_{t-1} + (1 - \beta_2) (g_t - m_t)^2 + \epsilon \\
 
 Two details matter:
 
-* **$\epsilon$ is added inside $s_t$**, at every step, and is kept in the state. So $s_t$ never falls below
-  about $\epsilon / (1-\beta_2)$ (the sum of the added $\epsilon$'s), which bounds the step even when all the
-  gradients agree exactly. That is why the default $\epsilon$ is as small as `1e-16`.
+* **$\epsilon$ is added inside $s_t$**, at every step, and is kept in the state. So $s_t$ is at least the sum
+  of the added $\epsilon$'s, $\epsilon \frac{1-\beta_2^t}{1-\beta_2}$, and $\hat{s}_t \ge \frac{\epsilon}{1-\beta_2}$,
+  which bounds the step even when all the gradients agree exactly. That is why the default $\epsilon$ is as
+  small as `1e-16`.
 * **The difference uses the uncorrected $m_t$**, not $\hat{m}_t$. At $t = 1$,
   $m_1 = (1-\beta_1) g_1$, so $g_1 - m_1 = \beta_1 g_1$ and $s_1 = (1-\beta_2)\beta_1^2 g_1^2 + \epsilon$: after
   bias correction the first step is about $\eta / \beta_1$ per coordinate, like Adam's first step $\eta$.

@@ -40,9 +40,13 @@ and adds $\hat{\epsilon}$ to $\sqrt{v_t}$ directly (`optimized_update=True`, the
 The two are the same update when the epsilons are related by
 $$\hat{\epsilon} = \epsilon \sqrt{1-\beta_2^t}$$
 because
-$$\eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
- = \frac{\eta}{1-\beta_1^t} \cdot \frac{m_t \sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon\sqrt{1-\beta_2^t}}
- = \alpha_t \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}.$$
+
+\begin{align}
+\eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
+ &= \frac{\eta}{1-\beta_1^t} \cdot \frac{m_t \sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon\sqrt{1-\beta_2^t}} \\
+ &= \alpha_t \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}
+\end{align}
+
 So with a *fixed* $\epsilon$, the optimized form behaves like textbook Adam with an $\epsilon$ of
 $\epsilon / \sqrt{1-\beta_2^t}$, which is larger in the first steps ($\sqrt{1-\beta_2} \approx 0.03$ for
 $\beta_2 = 0.999$) and approaches $\epsilon$ as $t$ grows. The tests check this identity step by step.
@@ -60,13 +64,13 @@ from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, _as_weigh
 
 
 class Adam(GenericAdaptiveOptimizer):
-    """
+    r"""
     ## Adam
 
     * `params`: the parameters, or a list of parameter groups (dictionaries)
-    * `lr`: learning rate $\\eta$
-    * `betas`: $(\\beta_1, \\beta_2)$
-    * `eps`: $\\epsilon$ (or $\\hat{\\epsilon}$ when `optimized_update` is `True`)
+    * `lr`: learning rate $\eta$
+    * `betas`: $(\beta_1, \beta_2)$
+    * `eps`: $\epsilon$ (or $\hat{\epsilon}$ when `optimized_update` is `True`)
     * `weight_decay`: a [`WeightDecay`](index.html); its settings go into the groups
     * `optimized_update`: fold the bias correction into the step size (see above)
     * `foreach`: `True` for the multi-tensor path, `False` for the per-tensor path,
@@ -106,11 +110,11 @@ class Adam(GenericAdaptiveOptimizer):
         return m, v
 
     def get_lr(self, state: Dict[str, Any], group: Dict[str, Any]) -> float:
-        """The learning rate $\\eta$ of this step; schedules override this."""
+        r"""The learning rate $\eta$ of this step; schedules override this."""
         return group['lr']
 
     def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
-        """Apply the update $\\theta_t \\leftarrow \\theta_{t-1} - \\dots$ with the given $m_t$ and $v_t$."""
+        r"""Apply the update $\theta_t \leftarrow \theta_{t-1} - \dots$ with the given $m_t$ and $v_t$."""
         beta1, beta2 = group['betas']
         t = state['step']
         bias_correction1 = 1 - beta1 ** t

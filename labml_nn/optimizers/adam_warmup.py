@@ -26,7 +26,7 @@ from labml_nn.optimizers.amsgrad import AMSGrad
 
 
 def check_warmup(warmup: Any):
-    """`warmup` is a whole number of steps, $\\ge 0$."""
+    r"""`warmup` is a whole number of steps, $\ge 0$."""
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"Invalid warmup: {warmup!r} (expected a whole number of steps >= 0)")
 

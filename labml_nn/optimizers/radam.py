@@ -120,7 +120,7 @@ class RAdam(AMSGrad):
                          defaults=all_defaults)
 
     def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
-        """The rectified update, or the SGD fallback while $\\rho_t \\le 5$."""
+        r"""The rectified update, or the SGD fallback while $\rho_t \le 5$."""
         beta1, beta2 = group['betas']
         t = state['step']
         bias_correction1 = 1 - beta1 ** t

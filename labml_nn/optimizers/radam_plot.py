@@ -38,7 +38,7 @@ MAX_STEP = 10000
 
 
 def r_t_curve(beta2: float, steps: Sequence[int]) -> List[Optional[float]]:
-    """$r_t$ for each step; `None` where $\\rho_t \\le 5$ and the update falls back to SGD."""
+    r"""$r_t$ for each step; `None` where $\rho_t \le 5$ and the update falls back to SGD."""
     return [rectification(beta2, t) for t in steps]
 
 
