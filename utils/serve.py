@@ -3,17 +3,20 @@
 Serves the output folder on 127.0.0.1 only, and rebuilds when a source, template, the site config or the
 generator changes (mtimes are polled; no extra dependency). One MathJax worker stays up between rebuilds,
 and each rebuild re-renders only the pages whose inputs changed. A failed rebuild prints its
-`file:line` errors and keeps serving the last good site.
+`file:line` errors and keeps serving the last good site. A change to the generator's own code restarts
+the process, so the new code is what renders.
 """
 import argparse
 import functools
 import http.server
+import os
 import sys
 import threading
 import time
 from pathlib import Path
 
 from .build import DEFAULT_CACHE, DEFAULT_CONFIG, DEFAULT_TEMPLATES, _input_fingerprint, build_site
+from .build_cache import generator_files, stat_fingerprint
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -49,6 +52,7 @@ def serve(source: Path, out: Path, port: int, interval: float, templates: Path, 
         _report(result, out)
 
     last = _input_fingerprint(source, out, templates, config)
+    generator = stat_fingerprint(generator_files())
     rebuild()
     handler = functools.partial(_Handler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -64,6 +68,13 @@ def serve(source: Path, out: Path, port: int, interval: float, templates: Path, 
                 continue  # a file vanished mid-save; look again next time
             if now != last:
                 last = now
+                if stat_fingerprint(generator_files()) != generator:
+                    # This process runs the old generator code: start afresh with the new one.
+                    print("the generator changed: restarting", flush=True)
+                    server.shutdown()
+                    server.server_close()
+                    typesetter.close()
+                    os.execv(sys.executable, [sys.executable, "-m", "utils.serve", *sys.argv[1:]])
                 rebuild()
     except KeyboardInterrupt:
         pass
