@@ -350,6 +350,13 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             from .search_index import build_search_index
 
             write_file(staging, "search-index.js", build_search_index(page_dicts))
+    except Exception as error:
+        discard(staging)
+        template_error = _template_error(error, templates)
+        if template_error is None:
+            raise
+        result.errors = [str(e) for e in errors] + [template_error]
+        return
     except BaseException:
         discard(staging)
         raise
@@ -369,6 +376,19 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         discard(staging)  # same bytes as the current output: leave it (and its mtimes) alone
     cache.save_manifest(out, {"inputs": fingerprint, "pages": render_keys,
                               "outputs": {k: list(v) for k, v in list_files(out).items()}})
+
+
+def _template_error(error: Exception, templates: Path) -> Optional[str]:
+    """`file:line: reason` for a Jinja2 error (missing template, syntax error, unknown field), else None."""
+    import jinja2
+
+    if isinstance(error, jinja2.TemplateNotFound):
+        return f"{templates / error.name}:1: template not found"
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return f"{error.filename or templates}:{error.lineno}: template syntax error: {error.message}"
+    if isinstance(error, jinja2.TemplateError):
+        return f"{templates / 'page.html'}:1: template error: {error}"
+    return None
 
 
 def _render_404(templates, site, config, has_template, render_template) -> str:

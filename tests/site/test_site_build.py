@@ -189,3 +189,16 @@ def test_two_sources_that_would_write_the_same_page_are_an_error(tmp_path):
     project = make_project(tmp_path, files)
     result = build(project)
     assert result.errors == [f"{_shown(project, 'adam.py')}:1: becomes adam.html, like adam.md: rename one"]
+
+
+def test_template_errors_fail_the_build_with_file_and_line(project):
+    assert build(project).ok
+    before = tree_bytes(project["out"])
+    page = project["templates"] / "page.html"
+    page.write_text("<html>\n{% for x in %}\n</html>\n")
+    result = build(project)
+    assert len(result.errors) == 1
+    assert result.errors[0].startswith(f"{page}:2: template syntax error:")
+    page.unlink()
+    assert build(project).errors == [f"{page}:1: template not found"]
+    assert tree_bytes(project["out"]) == before
