@@ -79,7 +79,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 import torch
 from torch.optim import Optimizer
 
-__all__ = ['WeightDecay', 'GenericAdaptiveOptimizer', 'TensorList', 'check_non_negative', 'check_betas']
+__all__ = ['WeightDecay', 'GenericAdaptiveOptimizer', 'TensorList', 'as_weight_decay', 'check_non_negative',
+           'check_betas']
 
 
 # ## Checking hyper-parameters
@@ -165,7 +166,8 @@ class WeightDecay:
         return grad.add(param, alpha=decay)
 
 
-def _as_weight_decay(weight_decay) -> WeightDecay:
+def as_weight_decay(weight_decay) -> WeightDecay:
+    """Check that `weight_decay` is a `WeightDecay`; the `TypeError` says how to make one."""
     if isinstance(weight_decay, WeightDecay):
         return weight_decay
     raise TypeError(f"weight_decay must be a WeightDecay(...), got {weight_decay!r}; "
@@ -225,6 +227,9 @@ class TensorList:
         torch._foreach_sqrt_(self.tensors)
         return self
 
+    def clone(self):
+        return TensorList([t.clone() for t in self.tensors])
+
     def copy_(self, other: 'TensorList'):
         torch._foreach_copy_(self.tensors, other.tensors)
         return self
@@ -260,7 +265,7 @@ class GenericAdaptiveOptimizer(Optimizer):
     groups added later with `add_param_group`, so per-group overrides are checked too.
     """
 
-    def __init__(self, params, defaults: Dict[str, Any]):
+    def __init__(self, params, *, defaults: Dict[str, Any]):
         defaults = dict(defaults)
         defaults.setdefault('foreach', None)
         super().__init__(params, defaults=defaults)

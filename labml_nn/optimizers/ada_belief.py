@@ -122,6 +122,9 @@ class AdaBelief(RAdam):
         s.mul_(beta2).addcmul_(belief, belief, value=1 - beta2).add_(group['eps'])
         if not group['amsgrad']:
             return m, s
+        if 'max_exp_avg_var' not in state:
+            # `amsgrad` was switched on after this parameter's state was made: $s^{max} = \max(0, s_t) = s_t$
+            state['max_exp_avg_var'] = s.clone()
         s_max = state['max_exp_avg_var']
         # $s^{max}_t \leftarrow \max(s^{max}_{t-1}, s_t)$
         s_max.copy_(s_max.maximum(s))

@@ -60,7 +60,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import torch
 
-from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, _as_weight_decay
+from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, as_weight_decay
 
 
 class Adam(GenericAdaptiveOptimizer):
@@ -86,7 +86,7 @@ class Adam(GenericAdaptiveOptimizer):
                  optimized_update: bool = True,
                  foreach: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
-        weight_decay = _as_weight_decay(weight_decay if weight_decay is not None else WeightDecay())
+        weight_decay = as_weight_decay(weight_decay if weight_decay is not None else WeightDecay())
         all_defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, (list, tuple)) else betas, eps=eps,
                             optimized_update=optimized_update, foreach=foreach)
         all_defaults.update(weight_decay.defaults())

@@ -67,6 +67,10 @@ class AMSGrad(Adam):
         m, v = super().get_mv(state, group, grad)
         if not group['amsgrad']:
             return m, v
+        if 'max_exp_avg_sq' not in state:
+            # `amsgrad` was switched on after this parameter's state was made: start from
+            # $v^{max} = v_t$, which is what $\max(0, v_t)$ would give
+            state['max_exp_avg_sq'] = v.clone()
         v_max = state['max_exp_avg_sq']
         # $v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$
         v_max.copy_(v_max.maximum(v))

@@ -288,3 +288,23 @@ def test_config_sgd_is_torch_sgd(capsys):
     conf.momentum = 0.9
     opt = conf.optimizer
     assert type(opt) is torch.optim.SGD and opt.param_groups[0]['momentum'] == 0.9
+
+
+@pytest.mark.parametrize('cls', [AMSGrad, AdaBelief])
+def test_amsgrad_switched_on_mid_training_starts_its_maximum_there(cls):
+    results = []
+    for foreach in (False, True):
+        params = make_params()
+        opt = cls(params, lr=LR, amsgrad=False, foreach=foreach)
+        grads = make_grads(steps=40)
+        for step, step_grads in enumerate(grads):
+            if step == 20:
+                # a scheduler-like change of a group setting
+                opt.param_groups[0]['amsgrad'] = True
+            for p, g in zip(params, step_grads):
+                p.grad = g.clone()
+            opt.step()
+        key = 'max_exp_avg_sq' if cls is AMSGrad else 'max_exp_avg_var'
+        assert all(key in opt.state[p] for p in params)
+        results.append([p.detach().clone() for p in params])
+    assert max_abs_diff(*results) <= 1e-15
