@@ -32,8 +32,11 @@ def tree_files(root: Path) -> List[Path]:
 def stat_fingerprint(paths: Iterable[Path], extra: str = "") -> str:
     digest = hashlib.sha256(extra.encode())
     for path in paths:
-        stat = os.stat(path)
-        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        try:
+            stat = os.stat(path)
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        except FileNotFoundError:  # a missing config, or a file removed mid-walk: the build reports it
+            digest.update(f"{path}\0missing\n".encode())
     return digest.hexdigest()
 
 

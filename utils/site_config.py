@@ -9,7 +9,11 @@ REQUIRED = ("title", "url", "repo_url")
 def load_site_config(path: Path) -> dict:
     import yaml
 
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SourceError(str(path), 1, f"cannot read the site config ({error.strerror}); it needs "
+                                        + ", ".join(REQUIRED)) from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
