@@ -59,10 +59,14 @@ def decode_source(data: bytes, display: str):
 
 
 def read_source_file(root: Path, rel: str, display_root: str) -> SourceFile:
-    data = (root / rel).read_bytes()
     display = f"{display_root}/{rel}" if display_root else rel
-    text, error = decode_source(data, display)
     kind = "markdown" if rel.endswith(".md") else "python"
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as error:  # e.g. removed while the build runs
+        return SourceFile(rel=rel, display=display, kind=kind, data=b"", text=None,
+                          error=SourceError(display, 1, f"cannot read: {error.strerror}"))
+    text, error = decode_source(data, display)
     return SourceFile(rel=rel, display=display, kind=kind, data=data, text=text, error=error)
 
 
