@@ -25,6 +25,28 @@ An optimizer turns gradients into parameter updates. In PyTorch an optimizer is 
 
 `state_dict()` saves both the groups (hyper-parameters) and the state, so training can stop and resume exactly.
 
+A training step, first without and then with a closure:
+
+```python
+from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.adam import Adam
+
+optimizer = Adam(model.parameters(), lr=1e-3, weight_decay=WeightDecay(0.01))
+
+optimizer.zero_grad(set_to_none=True)
+loss = loss_fn(model(x), y)
+loss.backward()
+optimizer.step()
+
+def closure():
+    optimizer.zero_grad(set_to_none=True)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    return loss
+
+loss = optimizer.step(closure)
+```
+
 ## The template
 
 Adam-like optimizers all have the same shape: for every parameter with a gradient,
@@ -74,7 +96,7 @@ The algorithms:
 
 import math
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import torch
 from torch.optim import Optimizer
