@@ -91,21 +91,15 @@ def prepare_page(source, url: str) -> dict:
     used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
     sections, links, maths, headings, problems = [], [], [], [], []
     for section_id, section in zip(ids, split.sections):
-        notes = render_notes(section.notes, section.notes_lines, used_ids)
+        notes = render_notes(section.notes, section.notes_lines, used_ids, first_math=len(maths))
         if section.escaped_docstring:
             problems += _escaped_tex(notes.maths, source.display)
-        base = len(maths)
         maths += notes.maths
-        html = notes.html
-        if base:  # renumber this section's placeholders into the page-wide list
-            from .render_markdown import MATH_PLACEHOLDER, math_placeholder
-
-            html = MATH_PLACEHOLDER.sub(lambda m: math_placeholder(base + int(m.group(1))), html)
         links += [{"target": link.target, "line": link.line} for link in notes.links]
         headings += notes.headings
         sections.append({
             "id": section_id,
-            "notes_html": html,
+            "notes_html": notes.html,
             "notes_kind": section.notes_kind,
             "code_html": render_code_column(section.code, highlighted),
             "notes_text": notes.text,

@@ -97,8 +97,9 @@ def _line_of(needle: str, lines: List[str], numbers: List[int], first: int, last
     return numbers[first] if first < len(numbers) else (numbers[-1] if numbers else 1)
 
 
-def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str]) -> RenderedNotes:
-    """Render one section's notes. `used_ids` holds ids already taken on the page (headings get unique ids)."""
+def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str], first_math: int = 0) -> RenderedNotes:
+    """Render one section's notes. `used_ids` holds ids already taken on the page (headings get unique ids);
+    placeholders count from `first_math`, so that one list can hold the equations of a whole page."""
     if not notes.strip():
         return RenderedNotes(html="")
     md = _markdown()
@@ -124,7 +125,7 @@ def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str]) -> Rend
                 result.maths.append(Math(tex=tex, display=display, line=line,
                                          in_paragraph=display and in_paragraph))
                 token.type = "html_inline" if token.type.startswith("math_inline") else "html_block"
-                token.content = math_placeholder(len(result.maths) - 1)
+                token.content = math_placeholder(first_math + len(result.maths) - 1)
                 if token.type == "html_block":
                     token.content += "\n"
                 continue
