@@ -117,3 +117,22 @@ def test_tensor_list_methods_match_tensor_methods():
         x = x.add_(0.25).div_(3.)
         expected = x.maximum(y).sub(y.mul(0.5)).add(y, alpha=-1).div(2.)
         assert torch.equal(r, expected)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+@pytest.mark.parametrize('cls, kwargs', [(Adam, dict(optimized_update=False, eps=1e-8)), (RAdam, {}),
+                                         (AdaBelief, dict(amsgrad=True))], ids=['Adam', 'RAdam', 'AdaBelief'])
+def test_cuda_defaults_to_foreach_and_matches_the_cpu_per_tensor_path(cls, kwargs):
+    grads = make_grads()
+    cpu = run(lambda p: cls(p, lr=LR, foreach=False, **kwargs), make_params(), grads)
+    cuda_params = [p.detach().cuda().requires_grad_() for p in make_params()]
+    cuda_grads = [[g.cuda() for g in step] for step in grads]
+    opt_holder = []
+
+    def make(p):
+        opt_holder.append(cls(p, lr=LR, **kwargs))
+        return opt_holder[0]
+
+    cuda = run(make, cuda_params, cuda_grads)
+    assert opt_holder[0]._use_foreach(opt_holder[0].param_groups[0], cuda_params)
+    assert max_abs_diff(cpu, [x.cpu() for x in cuda]) <= 1e-12
