@@ -244,7 +244,7 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             records[url] = cached
             continue
         if not pending and not records:
-            typesetter.start()  # a cold build: Node loads MathJax while Python prepares the first pages
+            typesetter.start_if_cache_empty()  # Node loads MathJax while Python prepares the first pages
         try:
             record = prepare_page(src, url)
             pending.append((url, record))

@@ -88,8 +88,11 @@ class MathTypesetter:
             self._reader.start()
         return self._worker
 
-    def start(self) -> None:
-        """Start the worker now (it takes a moment to load MathJax) so that it is ready for `submit`."""
+    def start_if_cache_empty(self) -> None:
+        """With nothing cached, every equation will need MathJax: start the worker now (it takes a moment
+        to load) so it is ready for the first `submit`. With a cache, wait until an equation misses it."""
+        if self._cache().execute("SELECT 1 FROM math LIMIT 1").fetchone():
+            return
         try:
             self._start_worker()
         except MathJaxUnavailable:

@@ -72,7 +72,7 @@ class RecordingTypesetter:
         self.requests = []
         self.typeset_count = 0
 
-    def start(self):
+    def start_if_cache_empty(self):
         pass
 
     def submit(self, requests):
