@@ -159,20 +159,22 @@ def test_adabelief_equals_transcription_of_algorithm_2(eps, foreach):
     assert max_abs_diff(official, expected) <= 1e-9
 
 
+@pytest.mark.parametrize('decay, reference', [
+    (WeightDecay(0.), lambda p: torch.optim.Adam(p, lr=LR, eps=1e-8)),
+    (WeightDecay(0.05), lambda p: torch.optim.AdamW(p, lr=LR, eps=1e-8, weight_decay=0.05)),
+], ids=['Adam', 'AdamW'])
 @pytest.mark.parametrize('foreach', [False, True])
-def test_complex_adam_equals_torch_adam_on_complex_params(foreach):
+def test_complex_adam_equals_torch_adam_on_complex_params(foreach, decay, reference):
     gen = torch.Generator().manual_seed(3)
     shapes = [(3, 2), (4,)]
     start = [torch.randn(s, generator=gen, dtype=torch.complex128) for s in shapes]
     grads = [[torch.randn(s, generator=gen, dtype=torch.complex128) for s in shapes] for _ in range(STEPS)]
-    ours = run(lambda p: Adam(p, lr=LR, eps=1e-8, optimized_update=False, foreach=foreach,
-                              weight_decay=WeightDecay(0.05)),
+    ours = run(lambda p: Adam(p, lr=LR, eps=1e-8, optimized_update=False, foreach=foreach, weight_decay=decay),
                [x.clone().requires_grad_() for x in start], grads)
-    reference = run(lambda p: torch.optim.AdamW(p, lr=LR, eps=1e-8, weight_decay=0.05),
-                    [x.clone().requires_grad_() for x in start], grads)
+    expected = run(reference, [x.clone().requires_grad_() for x in start], grads)
     assert ours[0].dtype == torch.complex128
     assert max_abs_diff(ours, start) > 1e-2
-    assert max_abs_diff(ours, reference) <= 1e-12
+    assert max_abs_diff(ours, expected) <= 1e-12
 
 
 def test_complex_radam_equals_torch_radam_on_complex_params():
