@@ -68,12 +68,14 @@ def _markdown():
 
 
 def rewrite_source_link(target: str) -> str:
-    """`radam.py` -> `radam.html`, `x/__init__.py` -> `x/index.html`, `readme.md#a` -> `readme.html#a`."""
+    """`radam.py` -> `radam.html`, `x/__init__.py` and `x/` -> `x/index.html`, `readme.md#a` -> `readme.html#a`."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path:
         return target
     folder, _, name = parts.path.rpartition("/")
-    if name == "__init__.py":
+    if not name and folder:  # `optimizers/` -> `optimizers/index.html`, which also works from file://
+        name = "index.html"
+    elif name == "__init__.py":
         name = "index.html"
     elif name.endswith(".py") or name.endswith(".md"):
         name = name.rsplit(".", 1)[0] + ".html"

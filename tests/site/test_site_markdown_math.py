@@ -32,12 +32,14 @@ def test_inline_display_and_bare_align_math_are_collected_unchanged():
 
 
 def test_source_file_links_point_at_their_pages_and_are_reported_with_lines():
-    notes = render("Intro\n\nSee [RAdam](radam.py), [home](../__init__.py#top) and [notes](readme.md).", 5)
+    notes = render("Intro\n\nSee [RAdam](radam.py), [home](../__init__.py#top) and [notes](readme.md).\n"
+                   "[Folder](sub/) [site](https://example.org/x.py)", 5)
     assert 'href="radam.html"' in notes.html
     assert 'href="../index.html#top"' in notes.html
     assert 'href="readme.html"' in notes.html
     assert [(l.target, l.line) for l in notes.links] == [
-        ("radam.html", 7), ("../index.html#top", 7), ("readme.html", 7)]
+        ("radam.html", 7), ("../index.html#top", 7), ("readme.html", 7), ("sub/index.html", 8),
+        ("https://example.org/x.py", 8)]
 
 
 def test_headings_get_unique_ids_that_avoid_section_ids():
