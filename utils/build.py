@@ -256,6 +256,10 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             errors += many.errors
             failed.add(url)
             continue
+        except Exception as error:  # a generator bug on an odd file: fail this page, still check the rest
+            errors.append(SourceError(src.display, 1, f"generator error {type(error).__name__}: {error}"))
+            failed.add(url)
+            continue
         try:
             typesetter.submit((m.tex, m.display) for m in record["maths"])  # MathJax starts right away
         except MathJaxUnavailable:

@@ -162,7 +162,7 @@ def split_python(text: str, display: str) -> SplitSource:
             tree = ast.parse(text, filename=display)
     except SyntaxError as error:
         raise SourceError(display, error.lineno or 1, f"syntax error: {error.msg}") from None
-    except ValueError as error:  # e.g. null bytes
+    except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
         raise SourceError(display, 1, f"cannot parse: {error}") from None
     source_lines = text.split("\n")
     nodes = list(ast.walk(tree))
