@@ -217,6 +217,8 @@ def split_python(text: str, display: str) -> SplitSource:
             continue
         if current is None:
             start("comment", [], [])
+        if not line.strip() and (number - 1) in in_docstring:
+            continue  # the blank line that set the docstring apart has nothing to set apart in the code
         if not line.strip() and not current.code:
             if notes and notes[-1]:
                 notes.append("")  # a blank line between comment runs is a paragraph break

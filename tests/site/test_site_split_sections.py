@@ -195,3 +195,15 @@ def test_hash_lines_inside_multi_line_strings_and_f_strings_stay_code():
         ''')
     assert len(result.sections) == 1 and result.sections[0].notes == ""
     assert code_numbers(result.sections[0]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_blank_line_right_after_a_docstring_leaves_the_code_column_with_it():
+    result = split('''
+        class A:
+            """Notes."""
+
+            x = 1
+
+            y = 2
+        ''')
+    assert code_numbers(result.sections[0]) == [1, 4, 5, 6]
