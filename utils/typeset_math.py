@@ -84,7 +84,8 @@ class MathTypesetter:
             self._answered = threading.Condition()
             # A reader thread drains stdout as answers come, so the worker never blocks on a full pipe and
             # requests can be written while Python goes on preparing the next page.
-            self._reader = threading.Thread(target=self._read_answers, args=(self._worker,), daemon=True)
+            self._reader = threading.Thread(target=self._read_answers, daemon=True,
+                                            args=(self._worker, self._answers, self._answered))
             self._reader.start()
         return self._worker
 
@@ -98,15 +99,16 @@ class MathTypesetter:
         except MathJaxUnavailable:
             pass  # reported when equations are collected
 
-    def _read_answers(self, worker: subprocess.Popen) -> None:
+    @staticmethod
+    def _read_answers(worker: subprocess.Popen, answers: Dict[int, dict], answered: threading.Condition) -> None:
         for line in worker.stdout:
             answer = json.loads(line)
-            with self._answered:
-                self._answers[answer["id"]] = answer
-                self._answered.notify_all()
-        with self._answered:
-            self._answers[-1] = {"stopped": True}
-            self._answered.notify_all()
+            with answered:
+                answers[answer["id"]] = answer
+                answered.notify_all()
+        with answered:
+            answers[-1] = {"stopped": True}  # this worker is gone
+            answered.notify_all()
 
     def _send(self, requests: List[dict]) -> None:
         worker = self._start_worker()
@@ -125,6 +127,7 @@ class MathTypesetter:
                     error = self._stderr.read().decode("utf-8", "replace").strip()
                     self._stderr.close()
                     self._worker = None
+                    self._in_flight.clear()
                     raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
                 self._answered.wait()
             return {i: self._answers.pop(i) for i in ids}
@@ -157,6 +160,8 @@ class MathTypesetter:
 
     def submit(self, requests: Iterable[Request]) -> None:
         """Start typesetting these equations now (those not cached and not already sent); returns at once."""
+        if self._worker is not None and self._worker.poll() is not None:
+            self._in_flight.clear()  # the worker died: what it had in flight is lost, send it again
         fresh = sorted(set(requests) - set(self._in_flight))
         if not fresh:
             return

@@ -91,3 +91,25 @@ def test_math_cache_persists_across_typesetters(tmp_path):
     assert second.typeset_count == 0          # answered from the cache, no worker started
     assert second._worker is None
     second.close()
+
+
+def test_a_worker_that_died_is_replaced_on_the_next_request(tmp_path):
+    setter = MathTypesetter(tmp_path)
+    setter.submit([("a^2", False)])
+    setter._worker.kill()                     # e.g. killed by the OOM killer between two rebuilds of `serve`
+    setter._worker.wait()
+    ok, html = setter.typeset([("a^2", False)])[("a^2", False)]
+    assert ok and "<svg" in html
+    setter.close()
+
+
+def test_a_worker_that_cannot_start_is_reported_with_its_error(tmp_path, monkeypatch):
+    import utils.typeset_math as typeset_math
+
+    broken = tmp_path / "broken_worker.js"
+    broken.write_text("throw new Error('MathJax could not load');\n")
+    monkeypatch.setattr(typeset_math, "WORKER", broken)
+    setter = MathTypesetter(tmp_path / "cache")
+    with pytest.raises(typeset_math.MathJaxUnavailable, match="MathJax could not load"):
+        setter.typeset([("b^2", False)])
+    setter.close()
