@@ -25,7 +25,7 @@ def tree_files(root: Path) -> List[Path]:
     found = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
-        found += [Path(folder) / n for n in sorted(names) if not n.endswith((".pyc", ".pyo"))]
+        found += [Path(folder) / n for n in sorted(names) if not n.startswith(".") and not n.endswith((".pyc", ".pyo"))]
     return found
 
 
