@@ -47,7 +47,8 @@ def test_sitemap_has_declaration_on_line_one_and_parses(project):
     assert build(project).ok
     text = (project["out"] / "sitemap.xml").read_text()
     assert text.splitlines()[0] == '<?xml version="1.0" encoding="UTF-8"?>'
-    locs = [e.text for e in ElementTree.fromstring(text.encode()).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    locs = [e.text for e in ElementTree.fromstring(text.encode()).iter(namespace + "loc")]
     assert locs == ["https://example.org/test/", "https://example.org/test/opt/adam.html",
                     "https://example.org/test/opt/", "https://example.org/test/opt/radam.html",
                     "https://example.org/test/opt/readme.html"]
