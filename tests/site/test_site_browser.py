@@ -280,3 +280,18 @@ def test_clicking_an_identifier_highlights_every_use_on_the_page(browser, site_s
     target.click()   # a second click clears the marks
     assert page.eval_on_selector_all(".code .ident-highlight", "els => els.length") == 0
     context.close()
+
+
+def test_search_results_and_site_tree_fit_on_a_phone_screen(browser, site_server):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(site_server + ADAM_PAGE, wait_until="load")
+    _search(page, "adam")
+    results = page.eval_on_selector("#search-results", "e => e.getBoundingClientRect().toJSON()")
+    page.keyboard.press("Escape")
+    page.click(".site-nav summary")
+    tree = page.eval_on_selector(".site-nav .site-tree", "e => e.getBoundingClientRect().toJSON()")
+    context.close()
+    for name, box in (("search results", results), ("site tree", tree)):
+        assert box["width"] > 200, (name, box)
+        assert box["left"] >= 0 and box["right"] <= PHONE["width"], f"{name} leaves the screen: {box}"
