@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--no-first-run", "--disable-sync",
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "site"
-# Seconds a cold build may take (MathJax typesets every equation); a warm math cache is much faster.
+# Seconds a cold build may take (MathJax typesets every equation; a few seconds for labml_nn).
 BUILD_TIMEOUT_S = 600
 
 
@@ -40,8 +40,11 @@ def built_site(tmp_path_factory) -> Path:
         if not (folder / "index.html").is_file():
             pytest.fail(f"SITE_TEST_PREBUILT={prebuilt}: no index.html in {folder}")
         return folder
-    out = tmp_path_factory.mktemp("site") / "docs"
-    command = [sys.executable, "-m", "utils.build", "--source", "labml_nn", "--out", str(out)]
+    work = tmp_path_factory.mktemp("site")
+    out = work / "docs"
+    # A private cache: the test neither depends on nor disturbs the repository's .docs-cache/.
+    command = [sys.executable, "-m", "utils.build", "--source", "labml_nn", "--out", str(out),
+               "--cache-dir", str(work / "cache")]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                             timeout=BUILD_TIMEOUT_S)
