@@ -166,6 +166,23 @@ def test_adam_page_screenshots_stack_notes_above_code_on_a_phone(browser, site_s
           return {notesBottom: n.bottom, notesRight: n.right, notesWidth: n.width, codeTop: c.top,
                   codeLeft: c.left, codeWidth: c.width};
         }""")
+        # Long display equations scroll inside their own box (the page itself never does; see above).
+        display_math = page.evaluate("""() => Array.from(document.querySelectorAll(".math.display")).map(m => ({
+          overflowX: getComputedStyle(m).overflowX,
+          centred: getComputedStyle(m).textAlign}))""")
+        assert display_math and all(m["overflowX"] == "auto" and m["centred"] == "center" for m in display_math)
+        if name == "phone":
+            # Squeeze the notes column until the widest equation no longer fits: it must scroll in its box.
+            squeezed = page.evaluate("""() => {
+              const maths = Array.from(document.querySelectorAll(".math.display"));
+              const widest = maths.reduce((a, b) => a.scrollWidth >= b.scrollWidth ? a : b);
+              widest.closest(".notes").style.width = "160px";
+              const result = {box: widest.scrollWidth > widest.clientWidth,
+                              page: document.documentElement.scrollWidth > document.documentElement.clientWidth};
+              widest.closest(".notes").style.width = "";
+              return result;
+            }""")
+            assert squeezed == {"box": True, "page": False}, squeezed
         shots[name] = artifacts_dir / f"adam-{name}.png"
         page.screenshot(path=str(shots[name]), full_page=False)
         page.screenshot(path=str(artifacts_dir / f"adam-{name}-full.png"), full_page=True)
