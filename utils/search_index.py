@@ -8,7 +8,8 @@ it with a ``<script>`` tag on first use of the search box, so search works offli
 Shape (kept compact: an inverted index, not the full text)::
 
     {
-      "docs":     [[page title, url with #anchor, section heading, snippet], ...],
+      "pages":    [[page title, page url], ...],
+      "docs":     [[page number, section anchor ("" for the page top), section heading, snippet], ...],
       "terms":    ["adam", "bias", ...],                 # sorted, so prefixes are one run
       "postings": [[gap, weight, gap, weight, ...], ...]  # per term: doc ids as gaps, with a weight
     }
@@ -31,7 +32,7 @@ GLOBAL_NAME = "SITE_SEARCH_INDEX"
 
 TITLE_WEIGHT = 20
 HEADING_WEIGHT = 8
-SNIPPET_CHARS = 150
+SNIPPET_CHARS = 120
 
 # Very common English words: they would bloat the postings and never help find a page.
 STOP_WORDS = frozenset("""
@@ -65,22 +66,21 @@ def _index_words(text: str) -> list[str]:
     return [w for w in fold_words(text) if len(w) > 1 and w not in STOP_WORDS]
 
 
-def _snippet(text: str) -> str:
+def _snippet(text: str, heading: str) -> str:
     text = _SPACES.sub(" ", text).strip()
+    # The heading is shown on its own; do not repeat it as the start of the snippet.
+    if heading and text.startswith(heading):
+        text = text[len(heading):].lstrip(" :.-")
     if len(text) <= SNIPPET_CHARS:
         return text
     cut = text.rfind(" ", 0, SNIPPET_CHARS)
     return text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS].rstrip(" ,;:") + "…"
 
 
-def _section_url(page_url: str, section_id: str, position: int) -> str:
-    # The first section is the top of the page: link the page itself.
-    return page_url if position == 0 else f"{page_url}#{section_id}"
-
-
 def build_search_index_data(pages: Iterable[Mapping]) -> dict:
     """The index as plain data (see the module docstring for its shape)."""
-    docs: list[list[str]] = []
+    page_list: list[list[str]] = []
+    docs: list[list] = []
     weights: dict[str, dict[int, int]] = defaultdict(dict)
 
     def add(term_weights: Mapping[str, int], doc_id: int) -> None:
@@ -90,7 +90,8 @@ def build_search_index_data(pages: Iterable[Mapping]) -> dict:
 
     for page in pages:
         title = str(page.get("title", ""))
-        url = str(page["url"])
+        page_number = len(page_list)
+        page_list.append([title, str(page["url"])])
         for position, section in enumerate(page.get("sections", [])):
             headings = [str(h) for h in section.get("headings", []) if str(h).strip()]
             prose = strip_math(str(section.get("notes_text", "")))
@@ -98,7 +99,9 @@ def build_search_index_data(pages: Iterable[Mapping]) -> dict:
                 continue
             doc_id = len(docs)
             heading = headings[0] if headings else ""
-            docs.append([title, _section_url(url, str(section["id"]), position), heading, _snippet(prose)])
+            # The first section is the top of the page: it links the page itself.
+            anchor = "" if position == 0 else str(section["id"])
+            docs.append([page_number, anchor, heading, _snippet(prose, heading)])
 
             term_weights: dict[str, int] = {}
             counts: dict[str, int] = defaultdict(int)
@@ -123,7 +126,7 @@ def build_search_index_data(pages: Iterable[Mapping]) -> dict:
             flat += [doc_id - previous, weights[term][doc_id]]
             previous = doc_id
         postings.append(flat)
-    return {"docs": docs, "terms": terms, "postings": postings}
+    return {"pages": page_list, "docs": docs, "terms": terms, "postings": postings}
 
 
 def build_search_index(pages: Iterable[Mapping]) -> str:
