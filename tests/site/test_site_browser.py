@@ -202,12 +202,14 @@ def _background_luminance(page, selector: str) -> float:
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
-def test_dark_theme_follows_the_system_setting(browser, site_server):
+def test_dark_theme_follows_the_system_setting(browser, site_server, artifacts_dir):
     for scheme, is_dark in (("dark", True), ("light", False)):
         context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
         page = context.new_page()
         page.goto(site_server + ADAM_PAGE, wait_until="load")
         body, code = _background_luminance(page, "body"), _background_luminance(page, ".code")
+        if is_dark:
+            page.screenshot(path=str(artifacts_dir / "adam-desktop-dark.png"))
         context.close()
         if is_dark:
             assert body < 0.2 and code < 0.2, (scheme, body, code)
