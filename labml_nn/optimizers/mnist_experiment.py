@@ -47,6 +47,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -576,7 +577,7 @@ def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data:
 
                 if track:
                     run_id['labml_uuid'] = experiment.get_uuid()
-                    with experiment.start():
+                    with _labml_run():
                         result = trainer.train(stop, save_checkpoint)
                 else:
                     result = trainer.train(stop, save_checkpoint)
@@ -587,6 +588,22 @@ def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data:
 
     from labml_nn.optimizers.mnist_report import collect_results
     return collect_results(results_dir)
+
+
+@contextmanager
+def _labml_run():
+    """`experiment.start()`, except that a Ctrl-C with a saved checkpoint is recorded as `interrupted`
+    (labml's watcher only recognises an exact `KeyboardInterrupt`)."""
+    watcher = experiment.start()
+    try:
+        yield
+    except Interrupted:
+        watcher.__exit__(KeyboardInterrupt, None, None)
+        raise
+    except BaseException as e:
+        watcher.__exit__(type(e), e, e.__traceback__)
+        raise
+    watcher.__exit__(None, None, None)
 
 
 # ## Command line

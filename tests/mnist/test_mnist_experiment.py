@@ -103,6 +103,8 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_equals_an_uninterrupted_run(data_d
     assert (checkpoint['optimizer_name'], checkpoint['seed']) == ('adam', 1)
     assert (checkpoint['trainer']['epoch'], checkpoint['trainer']['step_in_epoch']) == (1, 5)
     assert sorted(p.name for p in (results / 'runs').iterdir()) == ['adam-seed0.json', 'noam-seed0.json']
+    run_log = tmp_path / 'logs' / 'mnist_optimizers' / checkpoint['labml_uuid'] / 'run_log.jsonl'
+    assert json.loads(run_log.read_text().splitlines()[-1])['status'] == 'interrupted'
 
     resumed = run_comparison(None, results, resume=True, track=True, screen=False, labml_dir=tmp_path / 'logs')
     assert learning_metrics(resumed) == learning_metrics(expected)
