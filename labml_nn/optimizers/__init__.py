@@ -92,6 +92,10 @@ The algorithms:
 * [Adam with warm-up](adam_warmup.html), [with warm-up and cosine decay](adam_warmup_cosine_decay.html),
   and the [Noam](noam.html) schedule of the Transformer
 * [Configurations](configs.html) to pick an optimizer by name in a labml experiment
+
+How they compare: the [MNIST experiment](mnist_experiment.html) trains one small CNN with each of them (and with
+`torch.optim.Adam` and SGD as baselines), and its [results page](mnist_results/readme.html) shows the table and
+plots from a real run.
 """
 
 import math
