@@ -59,7 +59,7 @@ import torch.nn.functional as F
 from labml import experiment, lab, monit, tracker
 from labml.configs import BaseConfigs
 
-from labml_nn.optimizers.mnist_data import MNISTTensors, load_mnist
+from labml_nn.optimizers.mnist_data import MNISTDataError, MNISTTensors, load_mnist
 
 
 # ## The model
@@ -513,22 +513,24 @@ def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data:
         for name in plan.optimizers:
             optimizer_settings(name, 1)  # fail early on an unknown name
         plan.commands = [command]
-    (results_dir / 'runs').mkdir(parents=True, exist_ok=True)
 
+    # The device and the data are checked before anything is written, so a missing file leaves no
+    # half-started comparison behind (and the same command works once the files are there).
     device = plan.conf['device']
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise ValueError(f'device: {device} was asked for but CUDA is not available')
     if device == 'cpu':
         torch.set_num_threads(plan.conf.get('threads', 1))
-    plan.environment = environment(device)
-    plan_file.write_text(json.dumps(plan.__dict__, indent=1))
-
     if data is None:
         data = load_mnist(plan.conf['data_dir'], valid_size=plan.conf['valid_size'])
         if plan.conf.get('train_size'):
             n = plan.conf['train_size']
             data.train_images, data.train_labels = data.train_images[:n], data.train_labels[:n]
     data = data.to(device)
+
+    (results_dir / 'runs').mkdir(parents=True, exist_ok=True)
+    plan.environment = environment(device)
+    plan_file.write_text(json.dumps(plan.__dict__, indent=1))
 
     if track:
         lab.configure({'path': str(Path.cwd()),
@@ -636,6 +638,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None):
     args = parse_args(argv)
     names = list(OPTIMIZERS) if args.all else [n.strip() for n in args.optimizers.split(',') if n.strip()]
+    # Check the names before any data is read, so a typo costs nothing.
+    unknown = [name for name in names if name not in OPTIMIZERS]
+    if unknown or not names:
+        print(f'error: --optimizers: unknown {", ".join(unknown) or "(none given)"}; '
+              f'choose from {",".join(OPTIMIZERS)}', file=sys.stderr)
+        return 2
     plan = Plan(optimizers=names, seeds=list(range(args.seeds)),
                 conf={'epochs': args.epochs, 'batch_size': args.batch_size,
                       'valid_per_epoch': args.valid_per_epoch, 'valid_size': args.valid_size,
@@ -644,6 +652,10 @@ def main(argv=None):
     results_dir = Path(args.results_dir)
     try:
         run_comparison(plan, results_dir, resume=args.resume, labml_dir=Path(args.labml_dir))
+    except MNISTDataError as error:
+        # Missing or corrupt data files: the message names them and says what to do; a traceback adds nothing.
+        print(f'error: {error}', file=sys.stderr)
+        return 1
     except Interrupted:
         print(f'\nStopped. Checkpoint saved in {results_dir / "checkpoint.pt"}; '
               f'run the same command with --resume to continue.', file=sys.stderr)
