@@ -181,8 +181,12 @@ def write_plots(metrics: Dict[str, Any], out: Path):
 
 
 # ## The page
+# Narrow no-break spaces: a table cell never wraps between a value and its spread, and stays compact.
+PLUS_MINUS = '\u202f±\u202f'
+
+
 def _pct(mean: float, std: float) -> str:
-    return f'{mean * 100:.2f} ± {std * 100:.2f}'
+    return f'{mean * 100:.2f}{PLUS_MINUS}{std * 100:.2f}'
 
 
 def page_markdown(metrics: Dict[str, Any]) -> str:
@@ -231,7 +235,7 @@ def page_markdown(metrics: Dict[str, Any]) -> str:
         lines.append(
             f'| {_label(row["optimizer"])} | {row["lr"]:g} | '
             f'{_pct(row["test_accuracy_mean"], row["test_accuracy_std"])} | '
-            f'{row["test_loss_mean"]:.4f} ± {row["test_loss_std"]:.4f} | '
+            f'{row["test_loss_mean"]:.4f}{PLUS_MINUS}{row["test_loss_std"]:.4f} | '
             f'{_pct(row["valid_accuracy_mean"], row["valid_accuracy_std"])} | '
             f'{row["epoch_time_s_mean"]:.1f} |')
 

@@ -43,8 +43,8 @@ def test_page_is_generated_from_the_results_file_with_mean_and_std(results_dir, 
     page = mnist_report.write_page(results_dir / 'metrics.json', out)
     text = page.read_text()
     # mean 98.68 %, sample std of (98.71, 98.65) = 0.0424 %
-    assert '| Adam | 0.001 | 98.68 ± 0.04 | 0.0420 ± 0.0014 | 98.50 ± 0.71 | 2.5 |' in text
-    assert '| SGD + momentum | 0.02 | 97.60 ± 0.14 |' in text
+    assert '| Adam | 0.001 | 98.68\u202f±\u202f0.04 | 0.0420\u202f±\u202f0.0014 | 98.50\u202f±\u202f0.71 | 2.5 |' in text
+    assert '| SGD + momentum | 0.02 | 97.60\u202f±\u202f0.14 |' in text
     assert 'python -m labml_nn.optimizers.mnist_experiment --optimizers adam,sgd_momentum' in text
     assert '2.13.0+cpu' in text and 'Test CPU' in text
     assert '![Validation loss against step](valid_loss.svg)' in text
