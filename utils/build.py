@@ -2,8 +2,9 @@
 
 Runs the stages in order (see utils/__init__.py) and passes plain dicts between them:
 
-    read_source -> split_sections -> render_markdown + highlight_code -> typeset_math (one batch per build)
-    -> check_links -> render_page -> write_site (temporary folder, atomic swap)
+    read_source -> split_sections -> render_markdown -> typeset_math (equations sent to MathJax at once)
+    -> highlight_code (while MathJax works) -> check_links -> render_page -> write_site (temporary
+    folder, atomic swap)
 
 Every failing source is reported as `file:line: reason`; the other pages still build, but the output is
 not swapped and the command exits non-zero. `--check` builds into a temporary folder and compares it with
@@ -72,20 +73,15 @@ def _sha(*parts: str) -> str:
 
 
 # --- stage glue: one source file -> a page record with math placeholders -------------------------------
-def prepare_page(source, url: str) -> dict:
-    """Split, render the notes and highlight the code of one source. Math is left as placeholders."""
-    from .highlight_code import highlight_python_lines, render_code_column
+# Two steps, so that every equation of the build reaches MathJax before Python starts on the slow part
+# (highlighting): Node typesets while Python highlights.
+def prepare_notes(source, url: str) -> dict:
+    """Split one source and render its notes; math is left as placeholders, the code column is not made yet
+    (`add_code_columns` makes it)."""
     from .render_markdown import render_notes
     from .split_sections import split_source
 
     split = split_source(source.text, source.kind, source.display)
-    highlighted = {}
-    if source.kind == "python":
-        # Lex only what the code column shows: docstring and comment lines become blank (same numbering).
-        shown = {n for section in split.sections for n, _ in section.code}
-        lines = source.text.split("\n")
-        highlighted = highlight_python_lines("\n".join(
-            line if number in shown else "" for number, line in enumerate(lines, start=1)))
     ids = [f"section-{i}" for i in range(len(split.sections))]
     used_ids = set(ids)
     used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
@@ -101,7 +97,7 @@ def prepare_page(source, url: str) -> dict:
             "id": section_id,
             "notes_html": notes.html,
             "notes_kind": section.notes_kind,
-            "code_html": render_code_column(section.code, highlighted),
+            "code_html": "",
             "notes_text": notes.text,
             "headings": [h["text"] for h in notes.headings],
         })
@@ -119,7 +115,23 @@ def prepare_page(source, url: str) -> dict:
         "links": links,
         "anchors": sorted(used_ids),
         "maths": maths,
+        "code": [section.code for section in split.sections],   # taken by add_code_columns
     }
+
+
+def add_code_columns(record: dict, source) -> None:
+    """Highlight the code of a prepared page into its sections' code columns."""
+    from .highlight_code import highlight_python_lines, render_code_column
+
+    code = record.pop("code")
+    highlighted = {}
+    if source.kind == "python":
+        # Lex only what the code column shows: docstring and comment lines become blank (same numbering).
+        shown = {n for lines in code for n, _ in lines}
+        highlighted = highlight_python_lines("\n".join(
+            line if number in shown else "" for number, line in enumerate(source.text.split("\n"), start=1)))
+    for section, lines in zip(record["sections"], code):
+        section["code_html"] = render_code_column(lines, highlighted)
 
 
 ESCAPED_MACRO = re.compile(r"\\\\([A-Za-z]+)")
@@ -198,7 +210,7 @@ def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, con
 def _build(source, out, templates, config_path, cache, typesetter, check, manifest, fingerprint, result):
     from .check_links import check_links
     from .read_source import list_source_tree, page_url, read_source_file
-    from .render_page import has_template, render_template
+    from .render_page import has_template, render_template, warm_templates
     from .site_config import load_site_config
     from .site_navigation import breadcrumbs, build_tree, prev_next, root_prefix
     from .sitemap import page_address, make_sitemap
@@ -246,8 +258,7 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         if not pending and not records:
             typesetter.start_if_cache_empty()  # Node loads MathJax while Python prepares the first pages
         try:
-            record = prepare_page(src, url)
-            pending.append((url, record))
+            record = prepare_notes(src, url)
         except SourceError as error:
             errors.append(error)
             failed.add(url)
@@ -260,13 +271,36 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             errors.append(SourceError(src.display, 1, f"generator error {type(error).__name__}: {error}"))
             failed.add(url)
             continue
+        pending.append((url, record, src))
         try:
             typesetter.submit((m.tex, m.display) for m in record["maths"])  # MathJax starts right away
         except MathJaxUnavailable:
             pass  # reported once, below, when the equations are collected
+    for url, record, src in list(pending):
+        try:
+            add_code_columns(record, src)
+        except Exception as error:  # as above: this page fails, the rest still build
+            errors.append(SourceError(src.display, 1, f"generator error {type(error).__name__}: {error}"))
+            failed.add(url)
+            pending.remove((url, record, src))
+
+    # Links: every relative link in the notes must reach a page, an anchor or a file (no math needed).
+    static_dir = templates / "static"
+    static_files = {f"static/{p.relative_to(static_dir).as_posix()}" for p in tree_files(static_dir)} \
+        if static_dir.is_dir() else set()
+    linkable = dict(records)
+    linkable.update((url, record) for url, record, _ in pending)
+    anchors = {url: set(record["anchors"]) for url, record in linkable.items()}
+    anchors.update({url: None for url in failed})
+    link_errors, used_assets = check_links(
+        [{"url": url, "display": displays[url], "links": linkable[url]["links"]} for url in sorted(linkable)],
+        anchors, set(asset_rels), GENERATED_FILES | static_files)
+    errors += link_errors
+    if pending:
+        warm_templates(templates)  # compile them while MathJax finishes
 
     # Collect every equation of the build from the worker (or the cache).
-    requests = [(m.tex, m.display) for _, record in pending for m in record["maths"]]
+    requests = [(m.tex, m.display) for _, record, _ in pending for m in record["maths"]]
     typeset_before = typesetter.typeset_count
     try:
         math_results = typesetter.typeset(requests) if requests else {}
@@ -276,24 +310,13 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         return
     result.equations_typeset = typesetter.typeset_count - typeset_before
     fresh = {}
-    for url, record in pending:
+    for url, record, _ in pending:
         if _fill_page_math(record, math_results, displays[url], errors):
             records[url] = record
             fresh[keys[url]] = record
         else:
             failed.add(url)
     cache.put_pages(fresh)
-
-    # Links: every relative link in the notes must reach a page, an anchor or a file.
-    static_dir = templates / "static"
-    static_files = {f"static/{p.relative_to(static_dir).as_posix()}" for p in tree_files(static_dir)} \
-        if static_dir.is_dir() else set()
-    anchors = {url: set(record["anchors"]) for url, record in records.items()}
-    anchors.update({url: None for url in failed})
-    link_errors, used_assets = check_links(
-        [{"url": url, "display": displays[url], "links": records[url]["links"]} for url in sorted(records)],
-        anchors, set(asset_rels), GENERATED_FILES | static_files)
-    errors += link_errors
 
     # Pages: navigation, then templates; a page whose inputs all match the last build is copied, not rendered.
     titles = {url: records[url]["title"] for url in records}
@@ -353,14 +376,14 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         template_error = _template_error(error, templates)
         if template_error is None:
             raise
-        result.errors = [str(e) for e in errors] + [template_error]
+        result.errors = _in_source_order(errors) + [template_error]
         return
     except BaseException:
         discard(staging)
         raise
 
     if errors:
-        result.errors = [str(e) for e in errors]
+        result.errors = _in_source_order(errors)
         discard(staging)
         return
     if check:
@@ -374,6 +397,11 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         discard(staging)  # same bytes as the current output: leave it (and its mtimes) alone
     cache.save_manifest(out, {"inputs": fingerprint, "pages": render_keys,
                               "outputs": {k: list(v) for k, v in list_files(out).items()}})
+
+
+def _in_source_order(errors: List[SourceError]) -> List[str]:
+    """Failures listed by file, then line (the stages find them in another order)."""
+    return [str(e) for e in sorted(errors, key=lambda e: (e.file, e.line))]
 
 
 def _template_error(error: Exception, templates: Path) -> Optional[str]:

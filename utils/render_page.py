@@ -18,3 +18,14 @@ def render_template(templates_dir: Path, name: str, site: dict, page: dict) -> s
 
 def has_template(templates_dir: Path, name: str) -> bool:
     return (Path(templates_dir) / name).is_file()
+
+
+def warm_templates(templates_dir: Path) -> None:
+    """Compile the page templates ahead of rendering (a build does this while MathJax is still busy).
+    Errors are left for `render_template`, which reports them with the page."""
+    import jinja2
+
+    try:
+        _environment(str(templates_dir)).get_template("page.html")
+    except jinja2.TemplateError:
+        pass

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from .mathjax_snapshot import NODE_FLAGS, worker_command
+
 WORKER = Path(__file__).with_name("mathjax_worker.js")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,9 @@ class MathTypesetter:
         self._salt = None
         self.typeset_count = 0        # equations actually sent to MathJax (not from the cache)
         self._in_flight: Dict[Request, int] = {}   # sent to the worker, answer not yet collected
+        self._unanswered: Dict[int, dict] = {}     # requests sent to the worker, by id, until answered
+        self._snapshot_failed = False              # the snapshot would not start: use the plain worker
+        self._from_snapshot = False
         self._last_id = 0
 
     # -- cache -------------------------------------------------------------------------------------------
@@ -71,14 +76,12 @@ class MathTypesetter:
             if node is None:
                 raise MathJaxUnavailable("node is not on PATH: install Node.js (20+) to typeset math")
             _mathjax_version()
-            # A larger young generation: MathJax allocates many short-lived objects (less GC time).
-            # --no-opt: a build is too short for TurboFan to pay back its compile time (measured: 1.2 s instead
-            # of 1.8 s for our 149 equations, and faster wall time for 2400 too); output is identical.
+            command = [node, *NODE_FLAGS, str(WORKER)] if self._snapshot_failed else worker_command(node, WORKER)
+            self._from_snapshot = "--snapshot-blob" in command
             # stderr goes to a file, not a pipe: nothing reads it until the worker fails, and a full pipe
             # would stall the worker.
             self._stderr = tempfile.TemporaryFile()
-            self._worker = subprocess.Popen([node, "--max-semi-space-size=32", "--no-opt", str(WORKER)],
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            self._worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=self._stderr, cwd=str(REPO_ROOT))
             self._answers: Dict[int, dict] = {}
             self._answered = threading.Condition()
@@ -101,17 +104,20 @@ class MathTypesetter:
 
     @staticmethod
     def _read_answers(worker: subprocess.Popen, answers: Dict[int, dict], answered: threading.Condition) -> None:
+        answered_any = False
         for line in worker.stdout:
             answer = json.loads(line)
+            answered_any = True
             with answered:
                 answers[answer["id"]] = answer
                 answered.notify_all()
         with answered:
-            answers[-1] = {"stopped": True}  # this worker is gone
+            answers[-1] = {"stopped": True, "answered": answered_any}  # this worker is gone
             answered.notify_all()
 
     def _send(self, requests: List[dict]) -> None:
         worker = self._start_worker()
+        self._unanswered.update((r["id"], r) for r in requests)
         try:
             worker.stdin.write("".join(json.dumps(r) + "\n" for r in requests).encode("utf-8"))
             worker.stdin.flush()
@@ -119,18 +125,29 @@ class MathTypesetter:
             pass  # reported by _wait, with the worker's stderr
 
     def _wait(self, ids: List[int]) -> Dict[int, dict]:
-        with self._answered:
-            while not all(i in self._answers for i in ids):
-                if -1 in self._answers:
-                    self._worker.wait()
-                    self._stderr.seek(0)
-                    error = self._stderr.read().decode("utf-8", "replace").strip()
-                    self._stderr.close()
-                    self._worker = None
-                    self._in_flight.clear()
-                    raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
-                self._answered.wait()
-            return {i: self._answers.pop(i) for i in ids}
+        while True:
+            answered = self._answered
+            with answered:
+                while not all(i in self._answers for i in ids) and -1 not in self._answers:
+                    answered.wait()
+                if all(i in self._answers for i in ids):
+                    for i in ids:
+                        self._unanswered.pop(i, None)
+                    return {i: self._answers.pop(i) for i in ids}
+            # This worker is gone.
+            self._worker.wait()
+            self._stderr.seek(0)
+            error = self._stderr.read().decode("utf-8", "replace").strip()
+            self._stderr.close()
+            self._worker = None
+            if self._from_snapshot and not self._answers[-1]["answered"]:
+                # The snapshot would not start (a Node update, say): the plain worker gives the same answers.
+                self._snapshot_failed = True
+                self._send(list(self._unanswered.values()))
+                continue
+            self._in_flight.clear()
+            self._unanswered.clear()
+            raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
 
     def _next_id(self) -> int:
         self._last_id += 1
@@ -162,6 +179,7 @@ class MathTypesetter:
         """Start typesetting these equations now (those not cached and not already sent); returns at once."""
         if self._worker is not None and self._worker.poll() is not None:
             self._in_flight.clear()  # the worker died: what it had in flight is lost, send it again
+            self._unanswered.clear()
         fresh = sorted(set(requests) - set(self._in_flight))
         if not fresh:
             return

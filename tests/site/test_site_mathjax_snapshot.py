@@ -1,0 +1,77 @@
+"""The MathJax worker started from a V8 startup snapshot answers exactly as the plain worker, and a snapshot
+that is stale or will not load is never a reason for a wrong page or a failed build."""
+import json
+import shutil
+import subprocess
+
+import pytest
+
+import utils.mathjax_snapshot as mathjax_snapshot
+from utils.typeset_math import WORKER, MathTypesetter
+
+NODE = shutil.which("node")
+REQUESTS = [{"id": 1, "tex": "\\textcolor{red}{x} + \\hat{\\beta}_1", "display": False},
+            {"id": 2, "tex": "\\begin{align}a &= \\vert b \\vert \\\\ c &= \\frac{d}{e}\\end{align}", "display": True},
+            {"id": 3, "tex": "\\frac{a}{", "display": False},
+            {"id": 4, "stylesheet": True}]
+
+
+@pytest.fixture(scope="module")
+def snapshot_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("snapshot")
+    mathjax_snapshot.make_snapshot(NODE, WORKER, folder)
+    return folder
+
+
+def _answers(command):
+    stdin = "".join(json.dumps(r) + "\n" for r in REQUESTS)
+    done = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=120,
+                          cwd=str(mathjax_snapshot.REPO_ROOT))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_snapshot_worker_answers_byte_for_byte_like_the_plain_worker(snapshot_folder):
+    command = mathjax_snapshot.worker_command(NODE, WORKER, snapshot_folder)
+    assert "--snapshot-blob" in command
+    from_snapshot = _answers(command)
+    plain = _answers([NODE, *mathjax_snapshot.NODE_FLAGS, str(WORKER)])
+    assert from_snapshot == plain
+    assert '"error": "Missing close brace"' in from_snapshot.replace('":"', '": "')
+    assert from_snapshot.count("<mjx-assistive-mml") == 2
+
+
+def test_a_snapshot_of_another_worker_source_is_not_used(snapshot_folder, tmp_path):
+    edited = tmp_path / "mathjax_worker.js"
+    edited.write_text(WORKER.read_text() + "\n// edited\n")
+    assert mathjax_snapshot.snapshot_blob(NODE, edited, snapshot_folder) is None
+    assert mathjax_snapshot.worker_command(NODE, edited, snapshot_folder)[-1] == str(edited)
+
+
+def test_a_missing_snapshot_means_the_plain_worker(tmp_path):
+    assert mathjax_snapshot.worker_command(NODE, WORKER, tmp_path / "none") == [
+        NODE, *mathjax_snapshot.NODE_FLAGS, str(WORKER)]
+
+
+def test_a_snapshot_that_will_not_load_falls_back_to_the_plain_worker(snapshot_folder, tmp_path, monkeypatch):
+    # A blob Node rejects (as after a Node upgrade that kept the binary's size and time) but a matching stamp.
+    broken = tmp_path / "broken"
+    shutil.copytree(snapshot_folder, broken)
+    (broken / "worker.blob").write_bytes(b"not a snapshot" * 100)
+    monkeypatch.setattr(mathjax_snapshot, "SNAPSHOT_DIR", broken)
+    setter = MathTypesetter(tmp_path / "cache")
+    try:
+        results = setter.typeset([("\\frac{a}{b}", True), ("\\frac{a}{", False)])
+        assert setter._snapshot_failed
+    finally:
+        setter.close()
+    ok, html = results[("\\frac{a}{b}", True)]
+    assert ok and "<svg" in html and "<mjx-assistive-mml" in html
+    assert results[("\\frac{a}{", False)] == (False, "Missing close brace")
+
+
+def test_make_snapshot_without_esbuild_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(mathjax_snapshot, "ESBUILD", tmp_path / "no-esbuild")
+    with pytest.raises(RuntimeError, match="npm ci"):
+        mathjax_snapshot.make_snapshot(NODE, WORKER, tmp_path / "out")
+    assert not (tmp_path / "out" / "stamp.json").exists()
