@@ -75,7 +75,7 @@ def _sha(*parts: str) -> str:
 # --- stage glue: one source file -> a page record with math placeholders -------------------------------
 # Two steps, so that every equation of the build reaches MathJax before Python starts on the slow part
 # (highlighting): Node typesets while Python highlights.
-def prepare_notes(source, url: str) -> dict:
+def prepare_notes(source) -> dict:
     """Split one source and render its notes; math is left as placeholders, the code column is not made yet
     (`add_code_columns` makes it)."""
     from .render_markdown import render_notes
@@ -258,7 +258,7 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         if not pending and not records:
             typesetter.start_if_cache_empty()  # Node loads MathJax while Python prepares the first pages
         try:
-            record = prepare_notes(src, url)
+            record = prepare_notes(src)
         except SourceError as error:
             errors.append(error)
             failed.add(url)
@@ -276,13 +276,15 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             typesetter.submit((m.tex, m.display) for m in record["maths"])  # MathJax starts right away
         except MathJaxUnavailable:
             pass  # reported once, below, when the equations are collected
-    for url, record, src in list(pending):
+    highlighted = []
+    for url, record, src in pending:
         try:
             add_code_columns(record, src)
+            highlighted.append((url, record, src))
         except Exception as error:  # as above: this page fails, the rest still build
             errors.append(SourceError(src.display, 1, f"generator error {type(error).__name__}: {error}"))
             failed.add(url)
-            pending.remove((url, record, src))
+    pending = highlighted
 
     # Links: every relative link in the notes must reach a page, an anchor or a file (no math needed).
     static_dir = templates / "static"

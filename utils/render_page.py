@@ -21,11 +21,13 @@ def has_template(templates_dir: Path, name: str) -> bool:
 
 
 def warm_templates(templates_dir: Path) -> None:
-    """Compile the page templates ahead of rendering (a build does this while MathJax is still busy).
-    Errors are left for `render_template`, which reports them with the page."""
+    """Compile every template ahead of rendering (a build does this while MathJax is still busy); Jinja2 keeps
+    them. Errors are left for `render_template`, which reports them with the page."""
     import jinja2
 
-    try:
-        _environment(str(templates_dir)).get_template("page.html")
-    except jinja2.TemplateError:
-        pass
+    environment = _environment(str(templates_dir))
+    for name in environment.list_templates(extensions=["html"]):
+        try:
+            environment.get_template(name)
+        except jinja2.TemplateError:
+            pass

@@ -10,12 +10,13 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from .mathjax_snapshot import NODE_FLAGS, worker_command
+from .mathjax_snapshot import MATHJAX_PACKAGE, mathjax_version, worker_command
 
 WORKER = Path(__file__).with_name("mathjax_worker.js")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +29,11 @@ class MathJaxUnavailable(RuntimeError):
 
 
 def _mathjax_version() -> str:
-    package = REPO_ROOT / "node_modules" / "mathjax-full" / "package.json"
-    try:
-        return json.loads(package.read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        raise MathJaxUnavailable(f"MathJax is not installed ({package} missing): run `npm ci` "
-                                 f"(or `make setup`)") from None
+    version = mathjax_version()
+    if version is None:
+        raise MathJaxUnavailable(f"MathJax is not installed ({MATHJAX_PACKAGE} missing): run `npm ci` "
+                                 f"(or `make setup`)")
+    return version
 
 
 class MathTypesetter:
@@ -76,7 +76,7 @@ class MathTypesetter:
             if node is None:
                 raise MathJaxUnavailable("node is not on PATH: install Node.js (20+) to typeset math")
             _mathjax_version()
-            command = [node, *NODE_FLAGS, str(WORKER)] if self._snapshot_failed else worker_command(node, WORKER)
+            command = worker_command(node, WORKER, snapshot=not self._snapshot_failed)
             self._from_snapshot = "--snapshot-blob" in command
             # stderr goes to a file, not a pipe: nothing reads it until the worker fails, and a full pipe
             # would stall the worker.
@@ -143,6 +143,9 @@ class MathTypesetter:
             if self._from_snapshot and not self._answers[-1]["answered"]:
                 # The snapshot would not start (a Node update, say): the plain worker gives the same answers.
                 self._snapshot_failed = True
+                reason = error.splitlines()[0][:200] if error else "no output"
+                print(f"warning: the MathJax worker snapshot would not load ({reason}); using the plain worker "
+                      "(slower): run `make mathjax-snapshot`", file=sys.stderr)
                 self._send(list(self._unanswered.values()))
                 continue
             self._in_flight.clear()
