@@ -27,6 +27,12 @@ ESBUILD = REPO_ROOT / "node_modules" / ".bin" / "esbuild"
 # take the core Python needs; output is identical. A snapshot only loads under the flags it was made with.
 NODE_FLAGS = ["--max-semi-space-size=32", "--no-opt"]
 
+# The bundle is compiled from MathJax's TypeScript sources (shipped in the package) for this Node, rather than
+# taken from its `js/` folder, which is compiled down to ES5: spreads, for-of and classes then run natively
+# instead of through helper functions, and typesetting takes about a quarter less time. The answers are the
+# same (tested). Class fields keep TypeScript's ES5 meaning, as in MathJax's own tsconfig.json.
+BUNDLE_FROM_TYPESCRIPT = ["--alias:mathjax-full/js=mathjax-full/ts", "--target=node20",
+                          '--tsconfig-raw={"compilerOptions":{"useDefineForClassFields":false}}']
 
 MATHJAX_PACKAGE = REPO_ROOT / "node_modules" / "mathjax-full" / "package.json"
 
@@ -43,7 +49,8 @@ def _stamp(node: str, worker: Path) -> dict:
     binary = Path(node).resolve()
     stat = binary.stat()
     return {"worker_sha256": hashlib.sha256(worker.read_bytes()).hexdigest(), "mathjax": mathjax_version(),
-            "node": [str(binary), stat.st_size, stat.st_mtime_ns], "flags": NODE_FLAGS}
+            "node": [str(binary), stat.st_size, stat.st_mtime_ns], "flags": NODE_FLAGS,
+            "bundle": BUNDLE_FROM_TYPESCRIPT}
 
 
 def snapshot_blob(node: str, worker: Path, folder: Optional[Path] = None) -> Optional[Path]:
@@ -74,8 +81,8 @@ def make_snapshot(node: str, worker: Path, folder: Optional[Path] = None) -> Pat
     (folder / "stamp.json").unlink(missing_ok=True)
     bundle, blob = folder / "worker.bundle.js", folder / "worker.blob"
     # Snapshots cannot `require` files at build time, so MathJax goes into one bundle with the worker.
-    steps = [[str(ESBUILD), str(worker), "--bundle", "--platform=node", "--log-level=warning",
-              f"--outfile={bundle}"],
+    steps = [[str(ESBUILD), str(worker), "--bundle", "--platform=node", *BUNDLE_FROM_TYPESCRIPT,
+              "--log-level=warning", f"--outfile={bundle}"],
              [node, *NODE_FLAGS, "--snapshot-blob", str(blob), "--build-snapshot", str(bundle)]]
     for step in steps:
         done = subprocess.run(step, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, capture_output=True, text=True)

@@ -43,6 +43,38 @@ def test_snapshot_worker_answers_byte_for_byte_like_the_plain_worker(snapshot_fo
     assert "mjx-container" in answers[4]["css"]
 
 
+def _site_requests():
+    """Every equation our own pages send to MathJax, as worker requests."""
+    from utils.build import prepare_notes
+    from utils.read_source import list_source_tree, read_source_file
+
+    source = mathjax_snapshot.REPO_ROOT / "labml_nn"
+    maths = set()
+    for rel in list_source_tree(source)[0]:
+        maths.update((m.tex, m.display) for m in prepare_notes(read_source_file(source, rel, "labml_nn"))["maths"])
+    return [{"id": i, "tex": tex, "display": display} for i, (tex, display) in enumerate(sorted(maths), start=1)]
+
+
+def test_snapshot_compiled_from_typescript_typesets_every_equation_of_our_pages_like_the_plain_worker(
+        snapshot_folder):
+    # The snapshot's MathJax is compiled from the TypeScript sources, the plain worker runs the shipped js/.
+    bundle = (snapshot_folder / "worker.bundle.js").read_text()
+    assert "mathjax-full/ts/input/tex/TexParser.ts" in bundle and "mathjax-full/js/" not in bundle
+    requests = _site_requests()
+    assert len(requests) > 100
+    stdin = "".join(json.dumps(r) + "\n" for r in requests)
+    answers = []
+    for command in (mathjax_snapshot.worker_command(NODE, WORKER, snapshot_folder),
+                    [NODE, *mathjax_snapshot.NODE_FLAGS, str(WORKER)]):
+        done = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300,
+                              cwd=str(mathjax_snapshot.REPO_ROOT))
+        assert done.returncode == 0, done.stderr
+        answers.append(done.stdout.splitlines())
+    assert len(answers[0]) == len(requests)
+    assert all('"html"' in line for line in answers[0])
+    assert answers[0] == answers[1]
+
+
 def test_a_snapshot_of_another_worker_source_is_not_used(snapshot_folder, tmp_path):
     edited = tmp_path / "mathjax_worker.js"
     edited.write_text(WORKER.read_text() + "\n// edited\n")
