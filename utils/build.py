@@ -149,22 +149,26 @@ def _escaped_tex(maths, display: str) -> List[SourceError]:
     return problems
 
 
-def _fill_page_math(record: dict, results: dict, display: str, errors: List[SourceError]) -> bool:
-    from .render_markdown import fill_math
-
-    maths = record.pop("maths")
+def _typeset_page_math(record: dict, results: dict, display: str, errors: List[SourceError]) -> Optional[List[str]]:
+    """The typeset HTML of each of the page's equations, in order; None (and errors added) when any is bad TeX."""
     typeset, ok = [], True
-    for math in maths:
+    for math in record["maths"]:
         good, html = results[(math.tex, math.display)]
         if not good:
             ok = False
             tex = " ".join(math.tex.split())
             errors.append(SourceError(display, math.line, f"invalid TeX: {tex} -- MathJax: {html}"))
-        typeset.append(html if good else "")
-    if ok:
-        for section in record["sections"]:
-            section["notes_html"] = fill_math(section["notes_html"], maths, typeset)
-    return ok
+        typeset.append(html)
+    return typeset if ok else None
+
+
+def _fill_record_math(record: dict, typeset: List[str]) -> None:
+    """Put the typeset equations into the page record's notes (as the page cache keeps them)."""
+    from .render_markdown import fill_math
+
+    maths = record.pop("maths")
+    for section in record["sections"]:
+        section["notes_html"] = fill_math(section["notes_html"], maths, typeset)
 
 
 # --- the build ----------------------------------------------------------------------------------------
@@ -197,6 +201,7 @@ def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, con
         from .typeset_math import MathTypesetter
 
         typesetter = MathTypesetter(cache_dir)
+    typesetter.start_if_cache_empty()  # Node loads MathJax while Python reads and prepares the pages
     try:
         _build(source, out, templates, config, cache, typesetter, check, manifest, fingerprint, result)
     finally:
@@ -210,6 +215,7 @@ def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, con
 def _build(source, out, templates, config_path, cache, typesetter, check, manifest, fingerprint, result):
     from .check_links import check_links
     from .read_source import list_source_tree, page_url, read_source_file
+    from .render_markdown import fill_math
     from .render_page import has_template, render_template, warm_templates
     from .site_config import load_site_config
     from .site_navigation import breadcrumbs, build_tree, prev_next, root_prefix
@@ -255,8 +261,6 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         if cached is not None:
             records[url] = cached
             continue
-        if not pending and not records:
-            typesetter.start_if_cache_empty()  # Node loads MathJax while Python prepares the first pages
         try:
             record = prepare_notes(src)
         except SourceError as error:
@@ -301,26 +305,10 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
     if pending:
         warm_templates(templates)  # compile them while MathJax finishes
 
-    # Collect every equation of the build from the worker (or the cache).
-    requests = [(m.tex, m.display) for _, record, _ in pending for m in record["maths"]]
-    typeset_before = typesetter.typeset_count
-    try:
-        math_results = typesetter.typeset(requests) if requests else {}
-        math_css = typesetter.stylesheet()
-    except MathJaxUnavailable as error:
-        result.errors.append(f"{display_root}:1: cannot typeset math: {error}")
-        return
-    result.equations_typeset = typesetter.typeset_count - typeset_before
-    fresh = {}
-    for url, record, _ in pending:
-        if _fill_page_math(record, math_results, displays[url], errors):
-            records[url] = record
-            fresh[keys[url]] = record
-        else:
-            failed.add(url)
-    cache.put_pages(fresh)
-
-    # Pages: navigation, then templates; a page whose inputs all match the last build is copied, not rendered.
+    # Pages: navigation, then templates. They are rendered while MathJax is still typesetting: a new page's
+    # equations are placeholders until the math arrives. A page whose inputs all match the last build is
+    # copied, not rendered.
+    records.update((url, record) for url, record, _ in pending)
     titles = {url: records[url]["title"] for url in records}
     tree = build_tree(titles)
     site = {"title": config["title"], "url": config["url"], "repo_url": config["repo_url"], "tree": tree}
@@ -329,9 +317,10 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
     old_pages = manifest.get("pages", {})
     old_outputs = manifest.get("outputs", {})
     current_outputs = {k: list(v) for k, v in list_files(out).items()} if old_pages else {}
+    fresh_urls = {url for url, _, _ in pending}
     staging = make_staging_folder(out)
     try:
-        page_dicts, render_keys = [], {}
+        page_dicts, render_keys, unfilled = [], {}, {}
         for url in sorted(records):
             record = records[url]
             rel_source = source_of[url]
@@ -355,6 +344,9 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
                         and current_outputs[url] == old_outputs.get(url))
             if reusable:
                 copy_file(staging, url, out / url)
+            elif url in fresh_urls:
+                unfilled[url] = render_template(templates, "page.html", site, page)
+                result.pages_rendered += 1
             else:
                 write_file(staging, url, render_template(templates, "page.html", site, page))
                 result.pages_rendered += 1
@@ -363,8 +355,6 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
         # Everything else on the site.
         for rel in sorted(static_files):
             copy_file(staging, rel, templates / rel)
-        write_file(staging, "static/mathjax.css", "/* MathJax SVG output (generated by utils/build.py) */\n"
-                   + math_css.strip() + "\n")
         for rel in sorted(used_assets):
             copy_file(staging, rel, source / rel)
         write_file(staging, "sitemap.xml", make_sitemap(config["url"], [p["url"] for p in page_dicts]))
@@ -380,6 +370,34 @@ def _build(source, out, templates, config_path, cache, typesetter, check, manife
             raise
         result.errors = _in_source_order(errors) + [template_error]
         return
+    except BaseException:
+        discard(staging)
+        raise
+
+    # Collect every equation of the build from the worker (or the cache) and fill them in.
+    try:
+        requests = [(m.tex, m.display) for _, record, _ in pending for m in record["maths"]]
+        typeset_before = typesetter.typeset_count
+        try:
+            math_results = typesetter.typeset(requests) if requests else {}
+            math_css = typesetter.stylesheet()
+        except MathJaxUnavailable as error:
+            result.errors.append(f"{display_root}:1: cannot typeset math: {error}")
+            discard(staging)
+            return
+        result.equations_typeset = typesetter.typeset_count - typeset_before
+        write_file(staging, "static/mathjax.css", "/* MathJax SVG output (generated by utils/build.py) */\n"
+                   + math_css.strip() + "\n")
+        fresh = {}
+        for url, record, _ in pending:
+            typeset = _typeset_page_math(record, math_results, displays[url], errors)
+            if typeset is None:
+                continue
+            if url in unfilled:
+                write_file(staging, url, fill_math(unfilled[url], record["maths"], typeset))
+            _fill_record_math(record, typeset)
+            fresh[keys[url]] = record
+        cache.put_pages(fresh)
     except BaseException:
         discard(staging)
         raise

@@ -50,6 +50,33 @@ def content_hash(paths: Iterable[Path], root: Optional[Path] = None) -> str:
     return digest.hexdigest()
 
 
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # SQLite's result codes for a damaged file
+
+
+def open_cache_db(path: Path, schema: str):
+    """An SQLite cache file, created with `schema` if new.
+
+    A cache need not survive a power cut, so commits are not synced to disk (a synced commit costs
+    milliseconds on the build's path). Should a crash ever leave the file unreadable, it is started afresh:
+    a lost cache only costs a slower build.
+    """
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(2):
+        db = sqlite3.connect(str(path), timeout=30)
+        try:
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute(schema)
+            return db
+        except sqlite3.DatabaseError as error:
+            db.close()
+            if attempt or getattr(error, "sqlite_errorcode", None) not in (SQLITE_CORRUPT, SQLITE_NOTADB):
+                raise  # e.g. locked by another build: never delete that
+            for stale in (path, path.with_name(path.name + "-journal")):
+                stale.unlink(missing_ok=True)
+
+
 class BuildCache:
     def __init__(self, cache_dir: Path):
         self.dir = Path(cache_dir)
@@ -76,11 +103,8 @@ class BuildCache:
     # -- rendered pages, keyed by source bytes + generator version ---------------------------------------
     def _pages(self):
         if self._db is None:
-            import sqlite3
-
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.dir / "pages.sqlite"), timeout=30)
-            self._db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
+            self._db = open_cache_db(self.dir / "pages.sqlite",
+                                     "CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
         return self._db
 
     def get_page(self, key: str) -> Optional[dict]:

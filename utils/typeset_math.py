@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from .build_cache import open_cache_db
 from .mathjax_snapshot import MATHJAX_PACKAGE, mathjax_version, worker_command
 
 WORKER = Path(__file__).with_name("mathjax_worker.js")
@@ -64,9 +65,8 @@ class MathTypesetter:
 
     def _cache(self) -> sqlite3.Connection:
         if self._db is None:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.cache_dir / "math.sqlite"), timeout=30)
-            self._db.execute("CREATE TABLE IF NOT EXISTS math (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            self._db = open_cache_db(self.cache_dir / "math.sqlite",
+                                     "CREATE TABLE IF NOT EXISTS math (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
         return self._db
 
     # -- worker ------------------------------------------------------------------------------------------
@@ -95,7 +95,8 @@ class MathTypesetter:
     def start_if_cache_empty(self) -> None:
         """With nothing cached, every equation will need MathJax: start the worker now (it takes a moment
         to load) so it is ready for the first `submit`. With a cache, wait until an equation misses it."""
-        if self._cache().execute("SELECT 1 FROM math LIMIT 1").fetchone():
+        if (self.cache_dir / "math.sqlite").exists() and self._cache().execute(
+                "SELECT 1 FROM math LIMIT 1").fetchone():
             return
         try:
             self._start_worker()
@@ -226,8 +227,8 @@ class MathTypesetter:
     def close(self) -> None:
         if self._worker is not None:
             try:
-                if not self._last_id:
-                    self._worker.kill()  # started early but never needed: do not wait for MathJax to load
+                # No answer is wanted after close: stop Node rather than wait while it tears its heap down.
+                self._worker.kill()
                 self._worker.stdin.close()
                 self._worker.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):

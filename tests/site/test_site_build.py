@@ -131,6 +131,19 @@ def test_no_change_rebuild_does_nothing_and_one_change_rerenders_one_page(projec
     assert '<span class="mi">2</span>' in (out / "opt/radam.html").read_text()
 
 
+def test_a_damaged_cache_is_started_afresh_and_the_build_still_succeeds(project):
+    assert build(project).ok
+    pages = (project["out"] / "opt/adam.html").read_bytes()
+    for name in ("math.sqlite", "pages.sqlite"):
+        (project["cache_dir"] / name).write_bytes(b"not a database " * 500)
+    radam = project["source"] / "opt/radam.py"
+    radam.write_text(radam.read_text() + "\n")
+    rebuilt = build(project)
+    assert rebuilt.ok, rebuilt.errors
+    assert rebuilt.equations_typeset > 0   # the math cache was lost, so its equations were typeset again
+    assert (project["out"] / "opt/adam.html").read_bytes() == pages
+
+
 def test_template_change_rerenders_every_page(project):
     assert build(project).ok
     page = project["templates"] / "page.html"
