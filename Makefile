@@ -12,9 +12,9 @@ CHROMIUM ?= /usr/bin/chromium
 # second thread costs more than it gives for these small models.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup mathjax-snapshot docs docs-check serve figures test bench-docs mnist bench-mnist chromium clean
+.PHONY: setup bytecode mathjax-snapshot docs docs-check serve figures test bench-docs mnist bench-mnist chromium clean
 
-setup: $(DEPS) $(NODE) mathjax-snapshot
+setup: $(DEPS) $(NODE) bytecode mathjax-snapshot
 
 # The virtual environment: torch is pinned *before* the rest, so nothing can
 # pull an unpinned (CUDA) torch.
@@ -30,6 +30,11 @@ $(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The generator's bytecode, compiled ahead as pip does for installed packages: where PYTHONDONTWRITEBYTECODE
+# is set (as on CI), Python would otherwise compile utils/ again on every build. Quick when up to date.
+bytecode: $(DEPS)
+	@$(PY) -m compileall -q utils
+
 # A V8 startup snapshot of the MathJax worker (utils/mathjax_snapshot.py), so a build does not wait for
 # Node to load MathJax. Cheap to check, so checked every time; a stale one is never used.
 mathjax-snapshot: $(DEPS) $(NODE)
@@ -42,23 +47,23 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-docs: $(DEPS) $(NODE) mathjax-snapshot
+docs: $(DEPS) $(NODE) bytecode mathjax-snapshot
 	$(PY) -m utils.build --source labml_nn --out docs
 
-docs-check: $(DEPS) $(NODE) mathjax-snapshot
+docs-check: $(DEPS) $(NODE) bytecode mathjax-snapshot
 	$(PY) -m utils.build --source labml_nn --out docs --check
 
-serve: $(DEPS) $(NODE) mathjax-snapshot
+serve: $(DEPS) $(NODE) bytecode mathjax-snapshot
 	$(PY) -m utils.serve --source labml_nn --out docs
 
 # Figures drawn by code (e.g. the RAdam rectification plot); committed.
 figures: $(DEPS)
 	$(PY) -m labml_nn.optimizers.radam_plot
 
-test: $(DEPS) $(NODE) mathjax-snapshot chromium
+test: $(DEPS) $(NODE) bytecode mathjax-snapshot chromium
 	$(PY) -m pytest -q
 
-bench-docs: $(DEPS) $(NODE) mathjax-snapshot
+bench-docs: $(DEPS) $(NODE) bytecode mathjax-snapshot
 	$(PY) -m utils.bench
 
 mnist: $(DEPS)

@@ -30,9 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from .build_cache import MATH_CACHE_FILE
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NO_CHANGE_GOAL_S = 0.2
-MATH_CACHE_FILE = "math.sqlite"   # the core's math cache inside --cache-dir (utils/typeset_math.py)
 TYPESET_COUNT = re.compile(r"(\d+) equations typeset")
 
 

@@ -12,6 +12,8 @@ from typing import Dict, Iterable, List, Optional
 
 UTILS = Path(__file__).resolve().parent
 REPO_ROOT = UTILS.parent
+MATH_CACHE_FILE = "math.sqlite"    # in the cache folder: typeset equations (utils/typeset_math.py)
+PAGES_CACHE_FILE = "pages.sqlite"  # in the cache folder: prepared pages (BuildCache)
 
 
 def generator_files() -> List[Path]:
@@ -103,7 +105,7 @@ class BuildCache:
     # -- rendered pages, keyed by source bytes + generator version ---------------------------------------
     def _pages(self):
         if self._db is None:
-            self._db = open_cache_db(self.dir / "pages.sqlite",
+            self._db = open_cache_db(self.dir / PAGES_CACHE_FILE,
                                      "CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
         return self._db
 

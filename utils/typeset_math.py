@@ -8,15 +8,13 @@ so a rebuild only typesets equations it has never seen.
 import hashlib
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from .build_cache import open_cache_db
+from .build_cache import MATH_CACHE_FILE, open_cache_db
 from .mathjax_snapshot import MATHJAX_PACKAGE, mathjax_version, worker_command
 
 WORKER = Path(__file__).with_name("mathjax_worker.js")
@@ -42,7 +40,7 @@ class MathTypesetter:
 
     def __init__(self, cache_dir: Path):
         self.cache_dir = Path(cache_dir)
-        self._db: Optional[sqlite3.Connection] = None
+        self._db = None                            # sqlite3 connection, opened on first use
         self._worker: Optional[subprocess.Popen] = None
         self._salt = None
         self.typeset_count = 0        # equations actually sent to MathJax (not from the cache)
@@ -63,9 +61,9 @@ class MathTypesetter:
         mode = "display" if display else "inline"
         return hashlib.sha256(f"{self._salt_text()}\n{mode}\n{tex}".encode("utf-8")).hexdigest()
 
-    def _cache(self) -> sqlite3.Connection:
+    def _cache(self):
         if self._db is None:
-            self._db = open_cache_db(self.cache_dir / "math.sqlite",
+            self._db = open_cache_db(self.cache_dir / MATH_CACHE_FILE,
                                      "CREATE TABLE IF NOT EXISTS math (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
         return self._db
 
@@ -80,6 +78,8 @@ class MathTypesetter:
             self._from_snapshot = "--snapshot-blob" in command
             # stderr goes to a file, not a pipe: nothing reads it until the worker fails, and a full pipe
             # would stall the worker.
+            import tempfile
+
             self._stderr = tempfile.TemporaryFile()
             self._worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=self._stderr, cwd=str(REPO_ROOT))
@@ -95,7 +95,7 @@ class MathTypesetter:
     def start_if_cache_empty(self) -> None:
         """With nothing cached, every equation will need MathJax: start the worker now (it takes a moment
         to load) so it is ready for the first `submit`. With a cache, wait until an equation misses it."""
-        if (self.cache_dir / "math.sqlite").exists() and self._cache().execute(
+        if (self.cache_dir / MATH_CACHE_FILE).exists() and self._cache().execute(
                 "SELECT 1 FROM math LIMIT 1").fetchone():
             return
         try:

@@ -3,8 +3,6 @@
 A failed build removes its temporary folder and never touches the output. On Linux the swap is one
 `renameat2(RENAME_EXCHANGE)` call; elsewhere two renames in a row.
 """
-import ctypes
-import ctypes.util
 import os
 import shutil
 import tempfile
@@ -63,9 +61,10 @@ def compare_trees(expected: Path, actual: Path) -> List[str]:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two paths (Linux renameat2); False when the system cannot."""
+    import ctypes  # here, not at the top: only a rebuild over an existing site swaps
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # the C library this process already has
     except (OSError, AttributeError):
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
