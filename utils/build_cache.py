@@ -113,14 +113,12 @@ class BuildCache:
         row = self._pages().execute("SELECT data FROM pages WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def put_pages(self, items: Dict[str, dict]) -> None:
-        if not items:
-            return
-        with self._pages() as db:
-            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)",
-                           [(k, json.dumps(v, sort_keys=True)) for k, v in sorted(items.items())])
+    def put_page(self, key: str, page: dict) -> None:
+        """Keep a prepared page (committed by `close`, with the others of the build)."""
+        self._pages().execute("INSERT OR REPLACE INTO pages VALUES (?, ?)", (key, json.dumps(page)))
 
     def close(self) -> None:
         if self._db is not None:
+            self._db.commit()
             self._db.close()
             self._db = None

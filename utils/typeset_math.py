@@ -49,6 +49,7 @@ class MathTypesetter:
         self._snapshot_failed = False              # the snapshot would not start: use the plain worker
         self._from_snapshot = False
         self._last_id = 0
+        self._stylesheet_id: Optional[int] = None  # stylesheet asked for, answer not yet collected
 
     # -- cache -------------------------------------------------------------------------------------------
     def _salt_text(self) -> str:
@@ -151,19 +152,34 @@ class MathTypesetter:
                 continue
             self._in_flight.clear()
             self._unanswered.clear()
+            self._stylesheet_id = None
             raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
 
     def _next_id(self) -> int:
         self._last_id += 1
         return self._last_id
 
+    def _stylesheet_key(self) -> str:
+        return hashlib.sha256(f"{self._salt_text()}\nstylesheet".encode()).hexdigest()
+
+    def request_stylesheet(self) -> None:
+        """Ask the running worker for the stylesheet now, unless it is cached; `stylesheet` collects it."""
+        if self._worker is None or self._stylesheet_id is not None:
+            return
+        if not self._cache().execute("SELECT 1 FROM math WHERE key = ?", (self._stylesheet_key(),)).fetchone():
+            self._stylesheet_id = self._next_id()
+            self._send([{"id": self._stylesheet_id, "stylesheet": True}])
+
     def stylesheet(self) -> str:
-        key = hashlib.sha256(f"{self._salt_text()}\nstylesheet".encode()).hexdigest()
+        """The CSS the typeset math needs (from the cache, or from the worker)."""
+        key = self._stylesheet_key()
         row = self._cache().execute("SELECT html FROM math WHERE key = ?", (key,)).fetchone()
         if row:
             return row[0]
-        request_id = self._next_id()
-        self._send([{"id": request_id, "stylesheet": True}])
+        if self._stylesheet_id is None:
+            self._stylesheet_id = self._next_id()
+            self._send([{"id": self._stylesheet_id, "stylesheet": True}])
+        request_id, self._stylesheet_id = self._stylesheet_id, None
         css = self._wait([request_id])[request_id]["css"]
         with self._cache() as db:
             db.execute("INSERT OR REPLACE INTO math VALUES (?, ?)", (key, css))
@@ -184,6 +200,7 @@ class MathTypesetter:
         if self._worker is not None and self._worker.poll() is not None:
             self._in_flight.clear()  # the worker died: what it had in flight is lost, send it again
             self._unanswered.clear()
+            self._stylesheet_id = None
         fresh = sorted(set(requests) - set(self._in_flight))
         if not fresh:
             return

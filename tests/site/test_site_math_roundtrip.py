@@ -83,6 +83,9 @@ class RecordingTypesetter:
         self.requests += requests
         return {r: (True, f'<svg data-eq="{i}"></svg>') for i, r in enumerate(sorted(set(requests)))}
 
+    def request_stylesheet(self):
+        pass
+
     def stylesheet(self):
         return "mjx-container {}"
 
