@@ -31,9 +31,11 @@ $(NODE): package.json package-lock.json
 	touch $@
 
 # The generator's bytecode, compiled ahead as pip does for installed packages: where PYTHONDONTWRITEBYTECODE
-# is set (as on CI), Python would otherwise compile utils/ again on every build. Quick when up to date.
+# is set (as on CI), Python would otherwise compile utils/ again on every build. The templates' compiled code
+# goes to templates/__pycache__/ (utils/render_page.py); an edited template is simply compiled in memory.
 bytecode: $(DEPS)
 	@$(PY) -m compileall -q utils
+	@$(PY) -m utils.render_page templates
 
 # A V8 startup snapshot of the MathJax worker (utils/mathjax_snapshot.py), so a build does not wait for
 # Node to load MathJax. Cheap to check, so checked every time; a stale one is never used.

@@ -40,6 +40,17 @@ BUNDLE_FROM_TYPESCRIPT = ["--alias:mathjax-full/js=mathjax-full/ts", "--target=n
                           '--tsconfig-raw={"compilerOptions":{"useDefineForClassFields":false}}',
                           "--minify-whitespace"]
 
+# Variables that change how Node starts but mean nothing to a worker that only reads TeX and writes SVG:
+# NODE_EXTRA_CA_CERTS has Node parse every certificate it lists before running anything (here that doubled
+# the worker's start), and NODE_OPTIONS could add flags a snapshot will not load under.
+IGNORED_NODE_VARIABLES = ("NODE_EXTRA_CA_CERTS", "NODE_OPTIONS")
+
+
+def worker_environment() -> dict:
+    """The environment the worker (and the snapshot it starts from) runs in: ours, less the above."""
+    return {name: value for name, value in os.environ.items() if name not in IGNORED_NODE_VARIABLES}
+
+
 MATHJAX_PACKAGE = REPO_ROOT / "node_modules" / "mathjax-full" / "package.json"
 
 
@@ -91,7 +102,8 @@ def make_snapshot(node: str, worker: Path, folder: Optional[Path] = None) -> Pat
               "--log-level=warning", f"--outfile={bundle}"],
              [node, *NODE_FLAGS, "--snapshot-blob", str(blob), "--build-snapshot", str(bundle)]]
     for step in steps:
-        done = subprocess.run(step, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        done = subprocess.run(step, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              env=worker_environment())
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(step)} failed ({done.returncode}): {(done.stderr or done.stdout)[-1500:]}")
     (folder / "stamp.json").write_text(json.dumps(_stamp(node, worker), sort_keys=True) + "\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .build_cache import MATH_CACHE_FILE, open_cache_db
-from .mathjax_snapshot import MATHJAX_PACKAGE, mathjax_version, worker_command
+from .mathjax_snapshot import MATHJAX_PACKAGE, mathjax_version, worker_command, worker_environment
 
 WORKER = Path(__file__).with_name("mathjax_worker.js")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ class MathTypesetter:
 
             self._stderr = tempfile.TemporaryFile()
             self._worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=self._stderr, cwd=str(REPO_ROOT))
+                                            stderr=self._stderr, cwd=str(REPO_ROOT), env=worker_environment())
             self._answers: Dict[int, dict] = {}
             self._answered = threading.Condition()
             # A reader thread drains stdout as answers come, so the worker never blocks on a full pipe and

@@ -205,6 +205,22 @@ def test_two_sources_that_would_write_the_same_page_are_an_error(tmp_path):
     assert result.errors == [f"{_shown(project, 'adam.py')}:1: becomes adam.html, like adam.md: rename one"]
 
 
+def test_compiled_templates_are_used_only_while_their_source_is_unchanged(project):
+    from utils import render_page
+
+    templates = project["templates"]
+    assert build(project).ok
+    assert not (templates / render_page.COMPILED_DIR).exists()      # a build never writes compiled code
+    render_page.warm_templates(templates, write_compiled=True)     # what `make bytecode` does
+    assert list((templates / render_page.COMPILED_DIR).glob("*.jinja"))
+    page = templates / "page.html"
+    page.write_text(page.read_text().replace("<body>", "<body><p>edited after compiling</p>"))
+    render_page._environment.cache_clear()                        # as in a new process
+    result = build(project)
+    assert result.ok and result.pages_rendered == result.pages_total
+    assert "edited after compiling" in (project["out"] / "opt/adam.html").read_text()
+
+
 def test_template_errors_fail_the_build_with_file_and_line(project):
     assert build(project).ok
     before = tree_bytes(project["out"])

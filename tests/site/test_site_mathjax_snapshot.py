@@ -106,6 +106,20 @@ def test_a_snapshot_that_will_not_load_falls_back_to_the_plain_worker(snapshot_f
     assert "snapshot would not load" in capsys.readouterr().err
 
 
+def test_the_worker_ignores_node_options_and_extra_certificates(snapshot_folder, tmp_path, monkeypatch):
+    # Both would slow the worker's start or stop its snapshot from loading; neither means anything to it.
+    monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=123")
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(tmp_path / "no-such-bundle.pem"))
+    monkeypatch.setattr(mathjax_snapshot, "SNAPSHOT_DIR", snapshot_folder)
+    setter = MathTypesetter(tmp_path / "cache")
+    try:
+        ok, html = setter.typeset([("\\frac{a}{b}", True)])[("\\frac{a}{b}", True)]
+        assert ok and "<svg" in html
+        assert setter._from_snapshot and not setter._snapshot_failed
+    finally:
+        setter.close()
+
+
 def test_make_snapshot_without_esbuild_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(mathjax_snapshot, "ESBUILD", tmp_path / "no-esbuild")
     with pytest.raises(RuntimeError, match="npm ci"):
