@@ -40,8 +40,13 @@ def _environment(templates_dir: str, write_compiled: bool = False):
                               bytecode_cache=_bytecode_cache(templates_dir, write_compiled))
 
 
+def _folder(templates_dir) -> str:
+    # Absolute, so a template's compiled code is found whichever way its folder was named.
+    return str(Path(templates_dir).resolve())
+
+
 def render_template(templates_dir: Path, name: str, site: dict, page: dict) -> str:
-    return _environment(str(templates_dir)).get_template(name).render(site=site, page=page)
+    return _environment(_folder(templates_dir), False).get_template(name).render(site=site, page=page)
 
 
 def has_template(templates_dir: Path, name: str) -> bool:
@@ -53,7 +58,7 @@ def warm_templates(templates_dir: Path, write_compiled: bool = False) -> None:
     them. Errors are left for `render_template`, which reports them with the page."""
     import jinja2
 
-    environment = _environment(str(templates_dir), write_compiled)
+    environment = _environment(_folder(templates_dir), write_compiled)
     for name in environment.list_templates(extensions=["html"]):
         try:
             environment.get_template(name)

@@ -205,19 +205,29 @@ def test_two_sources_that_would_write_the_same_page_are_an_error(tmp_path):
     assert result.errors == [f"{_shown(project, 'adam.py')}:1: becomes adam.html, like adam.md: rename one"]
 
 
-def test_compiled_templates_are_used_only_while_their_source_is_unchanged(project):
+def test_compiled_templates_are_used_only_while_their_source_is_unchanged(project, monkeypatch):
+    import jinja2
+
     from utils import render_page
 
+    compiled = []
+    real_compile = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, source, name=None, filename=None, *a, **k: compiled.append(name) or
+                        real_compile(self, source, name, filename, *a, **k))
     templates = project["templates"]
-    assert build(project).ok
+    assert build(project).ok and compiled == ["page.html"]
     assert not (templates / render_page.COMPILED_DIR).exists()      # a build never writes compiled code
     render_page.warm_templates(templates, write_compiled=True)     # what `make bytecode` does
-    assert list((templates / render_page.COMPILED_DIR).glob("*.jinja"))
+    render_page._environment.cache_clear()                        # as in a new process
+    compiled.clear()
+    (project["source"] / "opt/radam.py").write_text((project["source"] / "opt/radam.py").read_text() + "\n")
+    assert build(project).ok and compiled == []                    # unchanged: its compiled code is used
     page = templates / "page.html"
     page.write_text(page.read_text().replace("<body>", "<body><p>edited after compiling</p>"))
-    render_page._environment.cache_clear()                        # as in a new process
+    render_page._environment.cache_clear()
     result = build(project)
-    assert result.ok and result.pages_rendered == result.pages_total
+    assert result.ok and result.pages_rendered == result.pages_total and compiled == ["page.html"]
     assert "edited after compiling" in (project["out"] / "opt/adam.html").read_text()
 
 
