@@ -85,12 +85,14 @@ def prepare_notes(source) -> dict:
     ids = [f"section-{i}" for i in range(len(split.sections))]
     used_ids = set(ids)
     used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
-    sections, links, maths, headings, problems = [], [], [], [], []
+    sections, links, maths, fences, headings, problems = [], [], [], [], [], []
     for section_id, section in zip(ids, split.sections):
-        notes = render_notes(section.notes, section.notes_lines, used_ids, first_math=len(maths))
+        notes = render_notes(section.notes, section.notes_lines, used_ids, first_math=len(maths),
+                             first_fence=len(fences))
         if section.escaped_docstring:
             problems += _escaped_tex(notes.maths, source.display)
         maths += notes.maths
+        fences += notes.fences
         links += [{"target": link.target, "line": link.line} for link in notes.links]
         headings += notes.headings
         sections.append({
@@ -116,13 +118,19 @@ def prepare_notes(source) -> dict:
         "anchors": sorted(used_ids),
         "maths": maths,
         "code": [section.code for section in split.sections],   # taken by add_code_columns
+        "fences": [(fence.code, fence.lang) for fence in fences],  # likewise
     }
 
 
 def add_code_columns(record: dict, source) -> None:
-    """Highlight the code of a prepared page into its sections' code columns."""
-    from .highlight_code import highlight_python_lines, render_code_column
+    """Highlight the code of a prepared page into its sections' code columns, and its fenced code in the notes."""
+    from .highlight_code import highlight_fenced_code, highlight_python_lines, render_code_column
+    from .render_markdown import fill_fences
 
+    fences = [highlight_fenced_code(code, lang) for code, lang in record.pop("fences")]
+    if fences:
+        for section in record["sections"]:
+            section["notes_html"] = fill_fences(section["notes_html"], fences)
     code = record.pop("code")
     highlighted = {}
     if source.kind == "python":

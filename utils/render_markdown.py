@@ -5,7 +5,8 @@ a bare `\\begin{align}...\\end{align}`. A `$` only opens math when followed by a
 after a non-space and when no digit follows, so `costs $5 and $10` stays text.
 
 Each equation is left in the HTML as a placeholder (`\\x02N\\x03`, N = index into `maths`); `typeset_math`
-fills them in. Links to `name.py` / `__init__.py` / `name.md` are rewritten to the page they become.
+fills them in. Fenced code is left the same way (`\\x04N\\x05`, N = index into `fences`) for `highlight_code`,
+so that a page's equations can go to MathJax before Pygments is even loaded. Links to `name.py` / `__init__.py` / `name.md` are rewritten to the page they become.
 """
 import re
 from dataclasses import dataclass, field
@@ -33,9 +34,16 @@ class Link:
 
 
 @dataclass
+class Fence:
+    code: str
+    lang: str              # the first word of the info string ("python" in ```python), or ""
+
+
+@dataclass
 class RenderedNotes:
     html: str
     maths: List[Math] = field(default_factory=list)
+    fences: List[Fence] = field(default_factory=list)
     links: List[Link] = field(default_factory=list)
     headings: List[dict] = field(default_factory=list)   # {"id", "text", "level"}
     text: str = ""                                       # plain text (no math), for search
@@ -48,10 +56,11 @@ def math_placeholder(index: int) -> str:
 MATH_PLACEHOLDER = re.compile("\x02(\\d+)\x03")
 
 
-def _highlight_fence(code: str, lang: str, attrs) -> str:
-    from .highlight_code import highlight_fenced_code
+def fence_placeholder(index: int) -> str:
+    return f"\x04{index}\x05"
 
-    return highlight_fenced_code(code, lang)
+
+FENCE_PLACEHOLDER = re.compile("\x04(\\d+)\x05")
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +69,7 @@ def _markdown():
     from mdit_py_plugins.amsmath import amsmath_plugin
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-    md = MarkdownIt("commonmark", {"html": True, "highlight": _highlight_fence})
+    md = MarkdownIt("commonmark", {"html": True})
     md.enable(["table", "strikethrough"])
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     md.use(amsmath_plugin)
@@ -99,11 +108,15 @@ def _line_of(needle: str, lines: List[str], numbers: List[int], first: int, last
     return numbers[first] if first < len(numbers) else (numbers[-1] if numbers else 1)
 
 
-def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str], first_math: int = 0) -> RenderedNotes:
+def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str], first_math: int = 0,
+                 first_fence: int = 0) -> RenderedNotes:
     """Render one section's notes. `used_ids` holds ids already taken on the page (headings get unique ids);
-    placeholders count from `first_math`, so that one list can hold the equations of a whole page."""
+    placeholders count from `first_math` and `first_fence`, so that one list can hold the equations (and one
+    the fenced code) of a whole page."""
     if not notes.strip():
         return RenderedNotes(html="")
+    from markdown_it.common.utils import unescapeAll
+
     md = _markdown()
     env: dict = {}
     tokens = md.parse(notes, env)
@@ -146,6 +159,11 @@ def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str], first_m
                     result.links.append(Link(target=target, line=line))
             if token.type in ("text", "code_inline", "code_block", "fence"):
                 text_parts.append(token.content)
+            if token.type == "fence":
+                info = unescapeAll(token.info).strip()
+                result.fences.append(Fence(code=token.content, lang=info.split()[0] if info else ""))
+                token.type = "html_block"
+                token.content = fence_placeholder(first_fence + len(result.fences) - 1) + "\n"
             if token.children:
                 walk(token.children, token.type == "inline" and in_paragraph)
             if token.type in ("paragraph_open",):
@@ -188,3 +206,8 @@ def fill_math(html: str, maths: List[Math], typeset: List[str]) -> str:
         return f'<div class="math display">{typeset[i]}</div>'
 
     return MATH_PLACEHOLDER.sub(replace, html)
+
+
+def fill_fences(html: str, highlighted: List[str]) -> str:
+    """Replace the fenced-code placeholders with their highlighted HTML (highlighted[i] is that of fences[i])."""
+    return FENCE_PLACEHOLDER.sub(lambda match: highlighted[int(match.group(1))], html)

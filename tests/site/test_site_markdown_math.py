@@ -1,7 +1,8 @@
 """Markdown and math collection (utils/render_markdown.py) and MathJax typesetting (utils/typeset_math.py)."""
 import pytest
 
-from utils.render_markdown import fill_math, render_notes
+from utils.highlight_code import highlight_fenced_code
+from utils.render_markdown import fill_fences, fill_math, render_notes
 from utils.typeset_math import MathTypesetter
 
 
@@ -51,10 +52,13 @@ def test_headings_get_unique_ids_that_avoid_section_ids():
     assert '<h1 id="update-rule">' in first.html
 
 
-def test_fenced_code_in_notes_is_highlighted_with_pygments_classes():
-    notes = render("```python\nx = compute(1)\n```")
-    assert '<pre class="highlight"><code class="language-python">' in notes.html
-    assert '<span class="n">compute</span>' in notes.html
+def test_fenced_code_in_notes_is_left_for_pygments_and_highlighted_with_its_classes():
+    notes = render("Before\n\n```python\nx = compute(1)\n```\n\n- item\n\n  ```bash\n  ls -l\n  ```\n")
+    assert [(f.code, f.lang) for f in notes.fences] == [("x = compute(1)\n", "python"), ("ls -l\n", "bash")]
+    html = fill_fences(notes.html, [highlight_fenced_code(f.code, f.lang) for f in notes.fences])
+    assert '<pre class="highlight"><code class="language-python">' in html
+    assert '<span class="n">compute</span>' in html
+    assert '<li>' in html and '<code class="language-bash">' in html and "\x04" not in html
 
 
 @pytest.fixture(scope="module")
