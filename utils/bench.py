@@ -4,7 +4,8 @@ Three times, each the wall time of the command a user would run (interpreter sta
 both tools):
 
 1. **ours, cold**: `python -m utils.build` into an empty folder with a fresh, empty cache folder, so
-   every equation goes through MathJax;
+   every equation goes through MathJax. What `make setup` installs is there, as pycco's installed
+   bytecode is: the MathJax worker's snapshot and the compiled code of utils/ and of the templates;
 2. **pycco**: pycco 0.6.0 (a benchmark-only dependency) over the same Python modules; it typesets no
    math, it only splits and highlights;
 3. **ours, no change**: the same build command again over the unchanged sources.
@@ -122,7 +123,8 @@ def report(result: dict) -> str:
         f"{result['equations']} equations ({typeset} distinct, each typeset by MathJax in the cold build); "
         f"pycco {result['pycco_pages']} pages, no math",
         f"ours, cold build (fresh cache):  {cold:6.3f} s   (median of {len(result['cold'])}: {spread(result['cold'])})",
-        f"pycco 0.6.0:                     {pycco:6.3f} s   (median of {len(result['pycco'])}: {spread(result['pycco'])})",
+        f"pycco 0.6.0:                     {pycco:6.3f} s   (median of {len(result['pycco'])}: "
+        f"{spread(result['pycco'])})",
         f"ours, no-change rebuild:         {no_change:6.3f} s   (median of {len(result['no_change'])}: "
         f"{spread(result['no_change'])}; build said: {said})",
         f"ratio ours/pycco (cold):         {ratio:6.2f}",

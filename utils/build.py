@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .build_cache import MATH_CACHE_FILE, REPO_ROOT, BuildCache, content_hash, generator_files, stat_fingerprint, tree_files
+from .build_cache import (MATH_CACHE_FILE, REPO_ROOT, BuildCache, content_hash, generator_files, stat_fingerprint,
+                          tree_files)
 from .errors import SourceError, SourceErrors
 
 DEFAULT_TEMPLATES = REPO_ROOT / "templates"

@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Iterable, List, Optional
 
 UTILS = Path(__file__).resolve().parent
 REPO_ROOT = UTILS.parent

@@ -6,7 +6,8 @@ after a non-space and when no digit follows, so `costs $5 and $10` stays text.
 
 Each equation is left in the HTML as a placeholder (`\\x02N\\x03`, N = index into `maths`); `typeset_math`
 fills them in. Fenced code is left the same way (`\\x04N\\x05`, N = index into `fences`) for `highlight_code`,
-so that a page's equations can go to MathJax before Pygments is even loaded. Links to `name.py` / `__init__.py` / `name.md` are rewritten to the page they become.
+so that a page's equations can go to MathJax before Pygments is even loaded. Links to `name.py` /
+`__init__.py` / `name.md` are rewritten to the page they become.
 """
 import re
 from dataclasses import dataclass, field

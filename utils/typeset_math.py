@@ -201,7 +201,7 @@ class MathTypesetter:
             self._in_flight.clear()  # the worker died: what it had in flight is lost, send it again
             self._unanswered.clear()
             self._stylesheet_id = None
-        fresh = sorted(set(requests) - set(self._in_flight))
+        fresh = sorted(set(requests) - self._in_flight.keys())
         if not fresh:
             return
         cached = self._lookup(fresh)
