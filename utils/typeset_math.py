@@ -1,9 +1,10 @@
 """TeX -> SVG (with assistive MathML) at build time, in ONE long-lived Node worker running MathJax.
 
 Equations are streamed to the worker as pages are prepared (`submit`), so MathJax works while Python
-prepares the next page, and collected in one go (`typeset`); answers are cached on disk (SQLite in the
-cache folder) keyed by the TeX, the mode (inline/display) and the versions of MathJax and of the worker,
-so a rebuild only typesets equations it has never seen.
+prepares the next page, and collected when they are needed (`typeset`, which waits only for the ones it
+asks for); answers are cached on disk (SQLite in the cache folder) keyed by the TeX, the mode
+(inline/display) and the versions of MathJax and of the worker, so a rebuild only typesets equations it
+has never seen.
 """
 import hashlib
 import json
