@@ -1,6 +1,6 @@
 """Jinja2 templates -> page HTML. The front end owns the templates; this stage only fills them in.
 
-Templates are compiled once per build. `python -m utils.render_page templates` (run by `make setup`)
+Templates are compiled once per build. `python -m utils.render_page templates` (run by `make bytecode`)
 also keeps their compiled code in `templates/__pycache__/`, as Python does for modules, and a build loads
 it from there when the template's text is exactly what was compiled (Jinja2 checks a checksum of the
 source); an edited template is compiled afresh. Builds only read that folder, never write it.

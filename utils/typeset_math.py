@@ -163,13 +163,16 @@ class MathTypesetter:
     def _stylesheet_key(self) -> str:
         return hashlib.sha256(f"{self._salt_text()}\nstylesheet".encode()).hexdigest()
 
+    def _ask_for_stylesheet(self) -> None:
+        self._stylesheet_id = self._next_id()
+        self._send([{"id": self._stylesheet_id, "stylesheet": True}])
+
     def request_stylesheet(self) -> None:
         """Ask the running worker for the stylesheet now, unless it is cached; `stylesheet` collects it."""
         if self._worker is None or self._stylesheet_id is not None:
             return
         if not self._cache().execute("SELECT 1 FROM math WHERE key = ?", (self._stylesheet_key(),)).fetchone():
-            self._stylesheet_id = self._next_id()
-            self._send([{"id": self._stylesheet_id, "stylesheet": True}])
+            self._ask_for_stylesheet()
 
     def stylesheet(self) -> str:
         """The CSS the typeset math needs (from the cache, or from the worker)."""
@@ -178,8 +181,7 @@ class MathTypesetter:
         if row:
             return row[0]
         if self._stylesheet_id is None:
-            self._stylesheet_id = self._next_id()
-            self._send([{"id": self._stylesheet_id, "stylesheet": True}])
+            self._ask_for_stylesheet()
         request_id, self._stylesheet_id = self._stylesheet_id, None
         css = self._wait([request_id])[request_id]["css"]
         with self._cache() as db:

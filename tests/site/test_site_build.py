@@ -175,7 +175,11 @@ def test_cli_prints_file_line_errors_and_exits_non_zero(project):
     assert f"{bad}:1: syntax error" in result.stderr
     assert not project["out"].exists()
     bad.unlink()
-    assert subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300).returncode == 0
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout to a pipe: buffered
+    built = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=buffered)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("built 5 pages into ")   # flushed before the CLI skips Python's teardown
+    assert (project["out"] / "opt/adam.html").is_file()
     check = subprocess.run(command + ["--check"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stderr
 
