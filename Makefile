@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 # second thread costs more than it gives for these small models.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup bytecode mathjax-snapshot docs docs-check serve figures test bench-docs mnist bench-mnist chromium clean
+.PHONY: setup bytecode mathjax-snapshot docs docs-check serve figures test bench-docs bench-corpus mnist bench-mnist chromium clean
 
 setup: $(DEPS) $(NODE) bytecode mathjax-snapshot
 
@@ -67,6 +67,10 @@ test: $(DEPS) $(NODE) bytecode mathjax-snapshot chromium
 
 bench-docs: $(DEPS) $(NODE) bytecode mathjax-snapshot
 	$(PY) -m utils.bench
+
+# The site build on the labml-nn 0.5.1 corpus (downloaded once into .bench-cache/) against pycco.
+bench-corpus: $(DEPS) $(NODE)
+	$(PY) -m utils.bench_corpus
 
 mnist: $(DEPS)
 	$(PY) -m labml_nn.optimizers.mnist_experiment --all --epochs 3 --seeds 3 --data-dir data --publish

@@ -66,15 +66,9 @@ FENCE_PLACEHOLDER = re.compile("\x04(\\d+)\x05")
 
 @lru_cache(maxsize=1)
 def _markdown():
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.amsmath import amsmath_plugin
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from .markdown_parser import make_parser
 
-    md = MarkdownIt("commonmark", {"html": True})
-    md.enable(["table", "strikethrough"])
-    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
-    md.use(amsmath_plugin)
-    return md
+    return make_parser()
 
 
 def rewrite_source_link(target: str) -> str:

@@ -14,9 +14,10 @@ Rules:
 """
 import ast
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .errors import SourceError
 
@@ -151,6 +152,83 @@ def parse_front_matter(lines: List[str], numbers: List[int], display: str):
     return (str(title) if title is not None else None), str(summary).strip(), rest, rest_numbers
 
 
+# Syntax newer than Python 3.8, so that a file written for a newer Python says which one instead of a bare
+# "invalid syntax". Each list holds (version, what, pattern):
+# - NEWER_SYNTAX patterns match a line `ast.parse` failed on;
+# - NEWER_SYNTAX_OPENERS match a line just above it that opens a multi-line construct (the error lands
+#   inside it);
+# - NEWER_SYNTAX_MESSAGES match the SyntaxError message, for a limitation older Pythons word exactly so
+#   (the error of a multi-line f-string lands on its last line).
+Entry = Tuple[Tuple[int, int], str, "re.Pattern[str]"]
+_F_STRING = r"""(?<![\w'"])[rR]?[fF][rR]?(["'])(?:(?!\1)[^{\n\\]|\\.|\{\{)*\{"""   # up to its first `{`
+NEWER_SYNTAX: List[Entry] = [
+    ((3, 9), "PEP 614 decorator expression", re.compile(r"^\s*@(?!\s*[\w.]+\s*(\(.*|#.*)?$)")),
+    ((3, 10), "match statement", re.compile(r"^\s*(match|case)\b(?!\s*[.=:,;)\]])[^#\n]*:\s*(#.*)?$")),
+    ((3, 10), "parenthesised context managers", re.compile(r"^\s*(async\s+)?with\s*\(.*\bas\b.*\)\s*:")),
+    ((3, 11), "except* (PEP 654 exception groups)", re.compile(r"^\s*except\s*\*")),
+    ((3, 11), "PEP 646 star-unpacking in a subscript or annotation",
+     re.compile(r"[\w)\]]\[\s*\*\s*[A-Za-z_]|[(,]\s*\*\s*\w+\s*:\s*\*\s*[A-Za-z_]")),
+    ((3, 12), "PEP 695 type alias", re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[[^\]]*\]\s*)?=")),
+    ((3, 12), "PEP 695 generic function or class",
+     re.compile(r"^\s*((async\s+)?def|class)\s+[A-Za-z_]\w*\s*\[")),
+    ((3, 12), "PEP 701 f-string reusing its quotes", re.compile(_F_STRING + r"[^}\n]*?\1")),
+    ((3, 12), "PEP 701 f-string with a backslash in an expression", re.compile(_F_STRING + r"[^}\n]*?\\")),
+    ((3, 12), "PEP 701 f-string expression spanning lines", re.compile(_F_STRING + r"[^}\n]*$")),
+    ((3, 13), "PEP 696 type parameter default",
+     re.compile(r"^\s*((async\s+)?def|class|type)\s+[A-Za-z_]\w*\s*\[[^\]]*=")),
+    ((3, 14), "PEP 758 except without parentheses",
+     re.compile(r"^\s*except\s*\*?\s*[\w.]+(\s*,\s*[\w.]+)+\s*:")),
+    ((3, 14), "PEP 750 template string",
+     re.compile(r"""(?:^|(?<=[\s(\[=]))([tT][rR]?|[rR][tT])(["'])(?:(?!\2)[^\\\n]|\\.)*\2""")),
+]
+NEWER_SYNTAX_OPENERS: List[Entry] = [
+    ((3, 10), "parenthesised context managers", re.compile(r"^\s*(async\s+)?with\s*\(\s*(#.*)?$")),
+]
+NEWER_SYNTAX_MESSAGES: List[Entry] = [
+    ((3, 12), "PEP 701 f-string with a backslash or comment in an expression",
+     re.compile(r"^f-string expression part cannot include (a backslash|'#')")),
+]
+LINES_ABOVE = 3   # how far above the failing line an opener (`with (`) is looked for
+
+
+def newer_syntax(failing: Sequence[str], message: str = "", above: Sequence[str] = (),
+                 running: Optional[Tuple[int, int]] = None) -> Optional[Tuple[Tuple[int, int], str]]:
+    """(version, what) of syntax newer than Python `running` that explains a SyntaxError, else None.
+
+    `failing` are the lines the error spans, `message` its message, `above` the lines just above it,
+    nearest first. The message is checked first, then each failing line, then the openers above; the first
+    that shows newer syntax decides, and among its matches the newest version wins. `running` defaults to
+    this interpreter; only versions newer than it are claimed, since syntax it accepts is not the problem.
+    """
+    running = tuple(running or sys.version_info[:2])
+
+    def matches(entries: List[Entry], text: str) -> List[Entry]:
+        return [entry for entry in entries if entry[0] > running and entry[2].search(text)]
+
+    code = [line for line in failing if not line.lstrip().startswith("#")]   # a comment line is not the cause
+    candidates = ([matches(NEWER_SYNTAX_MESSAGES, message)] + [matches(NEWER_SYNTAX, line) for line in code]
+                  + [matches(NEWER_SYNTAX_OPENERS, line) for line in above])
+    for found in candidates:
+        if found:
+            version, what, _ = max(found, key=lambda entry: entry[0])
+            return version, what
+    return None
+
+
+def _syntax_error_reason(error: SyntaxError, source_lines: List[str]) -> str:
+    """`syntax error: <message>`, naming the Python version when the failing code looks newer than this one."""
+    reason = f"syntax error: {error.msg}"
+    first = max(1, error.lineno or 1)
+    last = max(first, error.end_lineno or first)
+    above = source_lines[max(0, first - 1 - LINES_ABOVE):first - 1][::-1]
+    found = newer_syntax(source_lines[first - 1:last], error.msg or "", above)
+    if found is None:
+        return reason
+    (major, minor), what = found
+    return (f"{reason} (this looks like Python {major}.{minor} syntax: {what}; "
+            f"this build runs Python {sys.version_info[0]}.{sys.version_info[1]})")
+
+
 def _has_content(section: Section) -> bool:
     return bool(section.notes.strip()) or any(text.strip() for _, text in section.code)
 
@@ -161,7 +239,7 @@ def split_python(text: str, display: str) -> SplitSource:
             warnings.simplefilter("ignore")
             tree = ast.parse(text, filename=display)
     except SyntaxError as error:
-        raise SourceError(display, error.lineno or 1, f"syntax error: {error.msg}") from None
+        raise SourceError(display, error.lineno or 1, _syntax_error_reason(error, text.split("\n"))) from None
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
         raise SourceError(display, 1, f"cannot parse: {error}") from None
     source_lines = text.split("\n")
