@@ -1,68 +1,85 @@
-"""Build the site: `python -m utils.build --source labml_nn --out docs [--check]`.
+"""Build a site from a folder of annotated Python modules and Markdown notes.
 
-Runs the stages in order (see utils/__init__.py) and passes plain dicts between them:
+    labml-docs --source SRC --out OUT [--cache-dir DIR] [--strict] [--check] [--config FILE] [--templates DIR]
 
-    read_source -> split_sections -> render_markdown -> typeset_math (equations sent to MathJax at once)
-    -> highlight_code (while MathJax works) -> check_links -> render_page -> write_site (temporary
-    folder, atomic swap)
+(`python -m utils.build ...` from this repository's root is the same command.) The stages run in the order
+of the folder listing, one module each, passing plain data (dataclasses):
 
-Every failing source is reported as `file:line: reason`; the other pages still build, but the output is
-not swapped and the command exits non-zero. `--check` builds into a temporary folder and compares it with
-the output without touching it. Rebuilds skip what did not change: when no input changed at all, nothing
-heavy is even imported.
+    read_source -> split_sections -> render_markdown -> typeset_math -> highlight_code -> check_links
+    -> render_page -> write_site
+
+`prepare_page` ties the page-level stages together: a source becomes a `PreparedPage` (HTML of each
+section's notes and code, its links, anchors and warnings).
+
+A fault in one page never costs the others: broken links, unreadable files, syntax errors and bad TeX are
+warnings (`file:line: reason`) and the page still builds, with the fault shown on it. `--strict` makes any
+warning fail the build; a failed build leaves the previous site as it was. A rebuild only redoes what
+changed: when no input changed at all, nothing heavy is imported.
 """
 import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from .build_cache import (MATH_CACHE_FILE, REPO_ROOT, BuildCache, content_hash, generator_files, stat_fingerprint,
-                          tree_files)
-from .errors import SourceError, SourceErrors
+from .build_cache import UTILS, BuildCache, content_hash, generator_files, stat_fingerprint, tree_files
 
-DEFAULT_TEMPLATES = REPO_ROOT / "templates"
-DEFAULT_CONFIG = REPO_ROOT / "site.yaml"
-DEFAULT_CACHE = REPO_ROOT / ".docs-cache"
-GENERATED_FILES = {"sitemap.xml", "404.html", "search-index.js", "static/mathjax.css"}
+# Installed, the templates are package data beside the code; in a checkout they sit beside utils/.
+DEFAULT_TEMPLATES = UTILS / "templates" if (UTILS / "templates").is_dir() else UTILS.parent / "templates"
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labml-docs"
+MATH_CSS = "static/mathjax.css"
+SEARCH_INDEX = "search-index.js"
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  the site was built (or, with --check, is up to date); warnings may have been printed
+  {EXIT_FAILED}  nothing was written: a warning under --strict, an error (config, templates, MathJax
+     missing, files in the output folder that the build did not write), or --check found differences
+  {EXIT_USAGE}  bad command line"""
 
 
 @dataclass
 class BuildResult:
-    errors: List[str] = field(default_factory=list)   # "file:line: reason"
-    up_to_date: bool = False                         # nothing changed: nothing was built
+    errors: List[str] = field(default_factory=list)     # the build could not be done (nothing written)
+    warnings: List[str] = field(default_factory=list)   # "file:line: reason"; fatal only with strict
+    strict: bool = False
+    up_to_date: bool = False                            # nothing changed: nothing was built
     pages_total: int = 0
-    pages_rendered: int = 0                          # pages whose HTML was rendered (not reused)
-    equations_typeset: int = 0                       # equations sent to MathJax (not from the cache)
+    pages_rendered: int = 0                             # pages whose HTML was rendered (not reused)
+    equations_typeset: int = 0                          # equations sent to MathJax (not from the cache)
     swapped: bool = False
-    differences: List[str] = field(default_factory=list)  # --check: how the output differs
+    differences: List[str] = field(default_factory=list)   # --check: how the output differs
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.differences
+        return not self.errors and not self.differences and not (self.strict and self.warnings)
 
 
-def _display_path(path: Path) -> str:
-    """How a file is named in messages: relative to the working folder when inside it."""
-    try:
-        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
-    except ValueError:
-        return str(path)
+@dataclass
+class PageInfo:
+    """What other pages and the site-wide files need of a page, kept in the manifest so that an unchanged
+    page is never decoded again: its title, its anchors and links (for link checking), its own warnings
+    and its search entries."""
+    rel: str
+    display: str
+    title: str
+    anchors: Optional[List[str]]    # None: the page failed, its anchors are unknown
+    links: List[Tuple[str, int]]
+    warnings: List[Tuple[int, str]]
+    search_docs: list
+    key: str                        # source bytes + generator version: the prepared page in the cache
 
-
-def _repo_path(source: Path, rel: str) -> str:
-    """Path of a source file in the repository, for "view source"."""
-    full = (source / rel).resolve()
-    try:
-        return full.relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return f"{source.resolve().name}/{rel}"
+    @classmethod
+    def from_dict(cls, data: dict) -> "PageInfo":
+        info = cls(**data)
+        info.links = [tuple(link) for link in info.links]
+        info.warnings = [tuple(warning) for warning in info.warnings]
+        return info
 
 
 def _sha(*parts: str) -> str:
@@ -73,148 +90,60 @@ def _sha(*parts: str) -> str:
     return digest.hexdigest()
 
 
-# --- stage glue: one source file -> a page record with math placeholders -------------------------------
-# Two steps, so that every equation of the build reaches MathJax before Python starts on the slow part
-# (highlighting): Node typesets while Python highlights.
-def prepare_notes(source) -> dict:
-    """Split one source and render its notes; math is left as placeholders, the code column is not made yet
-    (`add_code_columns` makes it)."""
-    from .render_markdown import render_notes
-    from .split_sections import split_source
-
-    split = split_source(source.text, source.kind, source.display)
-    ids = [f"section-{i}" for i in range(len(split.sections))]
-    used_ids = set(ids)
-    used_ids.update(f"L{n}" for section in split.sections for n, _ in section.code)
-    sections, links, maths, fences, headings, problems = [], [], [], [], [], []
-    for section_id, section in zip(ids, split.sections):
-        notes = render_notes(section.notes, section.notes_lines, used_ids, first_math=len(maths),
-                             first_fence=len(fences))
-        if section.escaped_docstring:
-            problems += _escaped_tex(notes.maths, source.display)
-        maths += notes.maths
-        fences += notes.fences
-        links += [{"target": link.target, "line": link.line} for link in notes.links]
-        headings += notes.headings
-        sections.append({
-            "id": section_id,
-            "notes_html": notes.html,
-            "notes_kind": section.notes_kind,
-            "code_html": "",
-            "notes_text": notes.text,
-            "headings": [h["text"] for h in notes.headings],
-        })
-    if problems:
-        raise SourceErrors(problems)
-    rel = source.rel
-    fallback = rel.rsplit("/", 2)[-2] if rel.endswith("__init__.py") and "/" in rel else (
-        Path(rel).stem if not rel.endswith("__init__.py") else "Home")
-    title = split.title or (headings[0]["text"] if headings else fallback)
-    return {
-        "title": title,
-        "summary": split.summary,
-        "is_markdown_page": source.kind == "markdown",
-        "sections": sections,
-        "links": links,
-        "anchors": sorted(used_ids),
-        "maths": maths,
-        "code": [section.code for section in split.sections],   # taken by add_code_columns
-        "fences": [(fence.code, fence.lang) for fence in fences],  # likewise
-    }
+def _display_root(source: Path) -> str:
+    """How the source folder is named in messages: relative to the working folder when inside it."""
+    relative = os.path.relpath(source)
+    return str(source) if relative.startswith("..") else relative
 
 
-def add_code_columns(record: dict, source) -> None:
-    """Highlight the code of a prepared page into its sections' code columns, and its fenced code in the notes."""
-    from .highlight_code import highlight_fenced_code, highlight_python_lines, render_code_column
-    from .render_markdown import fill_fences
-
-    fences = [highlight_fenced_code(code, lang) for code, lang in record.pop("fences")]
-    if fences:
-        for section in record["sections"]:
-            section["notes_html"] = fill_fences(section["notes_html"], fences)
-    code = record.pop("code")
-    highlighted = {}
-    if source.kind == "python":
-        # Lex only what the code column shows: docstring and comment lines become blank (same numbering).
-        shown = {n for lines in code for n, _ in lines}
-        highlighted = highlight_python_lines("\n".join(
-            line if number in shown else "" for number, line in enumerate(source.text.split("\n"), start=1)))
-    for section, lines in zip(record["sections"], code):
-        section["code_html"] = render_code_column(lines, highlighted)
-
-
-ESCAPED_MACRO = re.compile(r"\\\\([A-Za-z]+)")
-
-
-def _escaped_tex(maths, display: str) -> List[SourceError]:
-    r"""`\\eta` in a docstring without the r prefix: Python reads `\eta`, but the page shows the text as written
-    (docstrings are never evaluated), so MathJax would get a line break and the word "eta"."""
-    problems = []
-    for math in maths:
-        found = ESCAPED_MACRO.search(math.tex)
-        if found:
-            problems.append(SourceError(display, math.line, f"math `{found.group(0)}` in a docstring that is not "
-                                                            f'raw: make it r"""...""" and write `\\{found.group(1)}`'))
-    return problems
-
-
-def _typeset_page_math(record: dict, results: dict, display: str, errors: List[SourceError]) -> Optional[List[str]]:
-    """The typeset HTML of each of the page's equations, in order; None (and errors added) when any is bad TeX."""
-    typeset, ok = [], True
-    for math in record["maths"]:
-        good, html = results[(math.tex, math.display)]
-        if not good:
-            ok = False
-            tex = " ".join(math.tex.split())
-            errors.append(SourceError(display, math.line, f"invalid TeX: {tex} -- MathJax: {html}"))
-        typeset.append(html)
-    return typeset if ok else None
-
-
-def _fill_record_math(record: dict, typeset: List[str]) -> None:
-    """Put the typeset equations into the page record's notes (as the page cache keeps them)."""
-    from .render_markdown import fill_math
-
-    maths = record.pop("maths")
-    for section in record["sections"]:
-        section["notes_html"] = fill_math(section["notes_html"], maths, typeset)
-
-
-# --- the build ----------------------------------------------------------------------------------------
-def _input_fingerprint(source: Path, out: Path, templates: Path, config: Path) -> str:
-    paths = tree_files(source) + tree_files(templates) + [config] + generator_files()
-    args = json.dumps([str(p.resolve()) for p in (source, out, templates, config)])
+def _input_fingerprint(source: Path, out: Path, templates: Path, config: Optional[Path], strict: bool) -> str:
+    """Sizes and mtimes of every input, and the options: equal means the last build's output still holds."""
+    paths = tree_files(source) + tree_files(templates) + generator_files() + ([config] if config else [])
+    args = json.dumps([str(p.resolve()) if p else "" for p in (source, out, templates, config)] + [strict])
     return stat_fingerprint(paths, extra=args)
 
 
-def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, config: Path = DEFAULT_CONFIG,
-               cache_dir: Path = DEFAULT_CACHE, check: bool = False, typesetter=None) -> BuildResult:
-    """Build `source` into `out` (or, with `check`, compare what would be built with `out`)."""
-    from .write_site import list_files
+def _own_outputs(out: Path) -> Dict[str, list]:
+    """{site path: [size, mtime_ns]} of the files the last build wrote into `out` (foreign ones left out)."""
+    from .write_site import OUTPUT_LIST, list_files, own_files
 
+    mine = own_files(out)
+    if mine is None:
+        return {}
+    return {rel: list(stat) for rel, stat in list_files(out).items() if rel in mine or rel == OUTPUT_LIST}
+
+
+def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, config: Optional[Path] = None,
+               cache_dir: Path = DEFAULT_CACHE, check: bool = False, strict: bool = False,
+               typesetter=None) -> BuildResult:
+    """Build `source` into `out` (with `check`, compare what would be built with `out` instead)."""
     started = time.perf_counter()
-    source, out, templates, config = Path(source), Path(out), Path(templates), Path(config)
-    result = BuildResult()
+    source, out, templates = Path(source), Path(out), Path(templates)
+    config = Path(config) if config is not None else None
+    result = BuildResult(strict=strict)
+    cache = BuildCache(cache_dir)
+    fingerprint, manifest = None, {}
+    if source.is_dir():
+        from .site_config import find_config
+
+        config_path = config if config is not None else find_config(source)
+        fingerprint = _input_fingerprint(source, out, templates, config_path, strict)
+        manifest = cache.load_manifest(out)
+        if (not check and manifest.get("inputs") == fingerprint
+                and manifest.get("outputs") == _own_outputs(out)):
+            result.up_to_date = True
+            result.pages_total = len(manifest.get("pages", {}))
+            result.warnings = manifest.get("warnings", [])
+            result.seconds = time.perf_counter() - started
+            return result
     own_typesetter = typesetter is None
     if own_typesetter:
         from .typeset_math import MathTypesetter
 
         typesetter = MathTypesetter(cache_dir)
-    cache = BuildCache(cache_dir)
     try:
-        if not (Path(cache_dir) / MATH_CACHE_FILE).exists():
-            # No math cache (a cold build): every equation will need MathJax, so Node starts loading it
-            # before anything else is read.
-            typesetter.start_if_cache_empty()
-        fingerprint = _input_fingerprint(source, out, templates, config)
-        manifest = cache.load_manifest(out)
-        if not check and manifest.get("inputs") == fingerprint and manifest.get("outputs") == {
-                k: list(v) for k, v in list_files(out).items()}:
-            result.up_to_date = True
-            result.pages_total = len(manifest.get("pages", {}))
-        else:
-            typesetter.start_if_cache_empty()  # Node loads MathJax while Python reads and prepares the pages
-            _build(source, out, templates, config, cache, typesetter, check, manifest, fingerprint, result)
+        typesetter.start_if_cache_empty()   # a cold build: Node loads MathJax while Python reads the sources
+        _Build(source, out, templates, config, cache, manifest, typesetter, check, result).run(fingerprint)
     finally:
         cache.close()
         if own_typesetter:
@@ -223,284 +152,338 @@ def build_site(source: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, con
     return result
 
 
-def _build(source, out, templates, config_path, cache, typesetter, check, manifest, fingerprint, result):
-    from .check_links import check_links
-    from .read_source import list_source_tree, page_url, read_source_file
-    from .render_markdown import fill_math
-    from .render_page import has_template, render_template, warm_templates
-    from .site_config import load_site_config
-    from .site_navigation import breadcrumbs, build_tree, prev_next, root_prefix
-    from .sitemap import page_address, make_sitemap
-    from .typeset_math import MathJaxUnavailable
-    from .write_site import (compare_trees, copy_file, discard, list_files, make_staging_folder,
-                             swap_into_place, write_file)
+class _Build:
+    """One build, stage by stage; each method is one step of `run`, in order."""
 
-    errors: List[SourceError] = []
-    try:
-        config = load_site_config(config_path)
-    except (SourceError, OSError) as error:
-        result.errors.append(str(error))
-        return
-    if not source.is_dir():
-        result.errors.append(f"{source}:1: source folder not found")
-        return
+    def __init__(self, source, out, templates, config, cache, manifest, typesetter, check, result):
+        self.source, self.out, self.templates, self.config_path = source, out, templates, config
+        self.cache, self.manifest, self.typesetter, self.check, self.result = cache, manifest, typesetter, check, result
+        self.display_root = _display_root(source)
+        self.version = content_hash(generator_files())
 
-    version = content_hash(generator_files())
-    page_rels, asset_rels = list_source_tree(source)
-    display_root = _display_path(source)
-    records: Dict[str, dict] = {}
-    keys: Dict[str, str] = {}
-    displays: Dict[str, str] = {}
-    failed = set()
-    pending = []
-    source_of: Dict[str, str] = {}
-    typesetter.request_stylesheet()  # answered before the equations, so the end does not wait for it
-    for rel in page_rels:
-        url = page_url(rel)
-        if url in source_of:  # e.g. adam.py and adam.md, or __init__.py and index.py
-            errors.append(SourceError(f"{display_root}/{rel}", 1, f"becomes {url}, like {source_of[url]}: rename one"))
-            continue
-        source_of[url] = rel
-        src = read_source_file(source, rel, display_root)
-        displays[url] = src.display
-        if src.error:
-            errors.append(src.error)
-            failed.add(url)
-            continue
-        key = _sha(version, rel, hashlib.sha256(src.data).hexdigest())
-        keys[url] = key
-        cached = cache.get_page(key)
-        if cached is not None:
-            records[url] = cached
-            continue
+    def run(self, fingerprint: Optional[str]) -> None:
+        from .errors import SourceError
+        from .mathjax_install import MathJaxNotFound
+        from .site_config import load_site_config
+        from .typeset_math import MathJaxUnavailable
+
+        if not self.source.is_dir():
+            self.result.errors.append(f"{self.source}: source folder not found")
+            return
         try:
-            record = prepare_notes(src)
+            self.config = load_site_config(self.source, self.config_path)
         except SourceError as error:
-            errors.append(error)
-            failed.add(url)
-            continue
-        except SourceErrors as many:
-            errors += many.errors
-            failed.add(url)
-            continue
-        except Exception as error:  # a generator bug on an odd file: fail this page, still check the rest
-            errors.append(SourceError(src.display, 1, f"generator error {type(error).__name__}: {error}"))
-            failed.add(url)
-            continue
-        pending.append((url, record, src))
+            self.result.errors.append(str(error))
+            return
         try:
-            typesetter.submit((m.tex, m.display) for m in record["maths"])  # MathJax starts right away
-        except MathJaxUnavailable:
-            pass  # reported once, below, when the equations are collected
-    highlighted = []
-    for url, record, src in pending:
+            self.static = self.static_files()
+            sources, assets = self.read_sources()
+            infos, prepared = self.prepare_pages(sources)
+            self.math_css = self.typesetter.stylesheet()
+        except (MathJaxUnavailable, MathJaxNotFound) as error:
+            self.result.errors.append(f"cannot typeset math: {error}")
+            return
+        warnings = [f"{info.display}:{line}: {reason}" for info in infos.values() for line, reason in info.warnings]
+        link_warnings, used_assets = self.check_links(infos, assets)
+        everything = dict.fromkeys(self.result.warnings + warnings + link_warnings)   # once each, in order
+        self.result.warnings = sorted(everything, key=_warning_order)
+        self.result.pages_total = len(infos)
+        if self.result.strict and self.result.warnings:
+            return
+        self.write(infos, prepared, sources, used_assets, fingerprint)
+
+    # -- read_source ------------------------------------------------------------------------------------
+    def read_sources(self):
+        """The source files to make pages of (one per page URL), and the other files (assets)."""
+        from .read_source import list_source_tree, page_url, read_source_file
+
+        page_rels, asset_rels = list_source_tree(self.source)
+        sources, taken = {}, {}
+        for rel in page_rels:
+            url = page_url(rel)
+            if url in taken:   # adam.py and adam.md, say: both would be adam.html
+                self.result.warnings.append(f"{self.display_root}/{rel}:1: not built: it would be {url}, "
+                                            f"like {taken[url]}; rename one")
+                continue
+            taken[url] = rel
+            sources[url] = read_source_file(self.source, rel, self.display_root)
+        return sources, set(asset_rels)
+
+    # -- split_sections, render_markdown, typeset_math, highlight_code (utils/prepare_page.py) -----------
+    def prepare_pages(self, sources):
+        """{url: PageInfo}, {url: PreparedPage} of the pages prepared or decoded here. An unchanged page
+        (same source bytes and generator) keeps its info from the manifest and is not decoded at all."""
+        from .prepare_page import PreparedPage, finish_page, prepare_or_fail
+
+        old_pages = self.manifest.get("pages", {})
+        infos, prepared, parsed_pages = {}, {}, []
+        for url, source in sources.items():
+            key = _sha(self.version, source.rel, hashlib.sha256(source.data).hexdigest())
+            old = old_pages.get(url)
+            if old is not None and old["info"]["key"] == key:
+                infos[url] = PageInfo.from_dict(old["info"])
+                continue
+            cached = self.cache.get_page(key)
+            if cached is not None:
+                prepared[url] = PreparedPage.from_dict(cached)
+                infos[url] = self.page_info(url, source.display, key, prepared[url])
+                continue
+            parsed, failed = prepare_or_fail(source)
+            if failed is not None:
+                prepared[url] = failed
+                infos[url] = self.page_info(url, source.display, key, failed)
+                continue
+            # Every equation goes to MathJax now; Node typesets while Python parses and highlights.
+            self.typesetter.submit((math.tex, math.display) for math in parsed.maths)
+            parsed_pages.append((url, key, source, parsed))
+        typeset_before = self.typesetter.typeset_count
+        for url, key, source, parsed in parsed_pages:
+            page = finish_page(parsed, self.typesetter.typeset((m.tex, m.display) for m in parsed.maths))
+            self.cache.put_page(key, page.to_dict())
+            prepared[url] = page
+            infos[url] = self.page_info(url, source.display, key, page)
+        self.result.equations_typeset = self.typesetter.typeset_count - typeset_before
+        return dict(sorted(infos.items())), prepared
+
+    @staticmethod
+    def page_info(url: str, display: str, key: str, page) -> PageInfo:
+        from .search_index import page_search_docs
+
+        # A page that failed has no anchors of its own: links into it are not checked (its own warning says why).
+        return PageInfo(rel=page.rel, display=display, title=page.title,
+                        anchors=None if page.failed else page.anchors, links=page.links,
+                        warnings=page.warnings, key=key,
+                        search_docs=page_search_docs({"title": page.title, "sections": [
+                            {"id": s.id, "headings": s.headings, "notes_text": s.notes_text}
+                            for s in page.sections]}))
+
+    # -- check_links ------------------------------------------------------------------------------------
+    def check_links(self, infos: Dict[str, PageInfo], assets):
+        from .check_links import check_links
+
+        static = {rel for rel, _ in self.static}
+        generated = {MATH_CSS, SEARCH_INDEX, "404.html", "sitemap.xml"} | static
+        return check_links([(url, info.display, info.links) for url, info in infos.items()],
+                           {url: None if info.anchors is None else set(info.anchors) for url, info in infos.items()},
+                           assets, generated)
+
+    def static_files(self) -> List[Tuple[str, Path]]:
+        """(site path, file) of the templates' static files and MathJax's fonts."""
+        from .mathjax_install import mathjax_font_files
+
+        static = self.templates / "static"
+        files = [(f"static/{p.relative_to(static).as_posix()}", p) for p in tree_files(static)] \
+            if static.is_dir() else []
+        return files + sorted(mathjax_font_files().items())
+
+    # -- render_page, write_site ------------------------------------------------------------------------
+    def write(self, infos: Dict[str, PageInfo], prepared, sources, used_assets, fingerprint) -> None:
+        import jinja2
+
+        from .mathjax_install import MathJaxNotFound
+        from .render_page import render_template
+        from .search_index import merge_search_docs, search_index_script
+        from .site_navigation import breadcrumbs, build_tree, prev_next_all, root_prefix
+        from .sitemap import make_sitemap, page_address
+        from .typeset_math import MathJaxUnavailable
+        from .write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file, discard,
+                                 link_or_copy, list_files, make_staging_folder, swap_into_place, write_file,
+                                 write_output_list)
+
+        config, out = self.config, self.out
+        titles = {url: info.title for url, info in infos.items()}
+        site = {"title": config.title, "url": config.url, "repo_url": config.repo_url, "tree": build_tree(titles)}
+        neighbours = prev_next_all(titles)
+        templates_hash = content_hash(tree_files(self.templates), self.templates) if self.templates.is_dir() else ""
+        site_key = _sha(self.version, templates_hash, json.dumps(site, sort_keys=True))
+        old_pages, old_outputs = self.manifest.get("pages", {}), self.manifest.get("outputs", {})
+        current = {rel: list(stat) for rel, stat in list_files(out).items()} if old_pages else {}
+        generated = sorted(infos) + [rel for rel, _ in self.static] + sorted(used_assets) + [
+            MATH_CSS, SEARCH_INDEX, "404.html"] + (["sitemap.xml"] if config.url else [])
+        if not self.check:
+            try:
+                check_conflicts(out, generated + [OUTPUT_LIST])
+            except OutputConflict as error:
+                self.result.errors.append(str(error))
+                return
+        pages_manifest = {}
+        staging = make_staging_folder(out)
         try:
-            add_code_columns(record, src)
-            highlighted.append((url, record, src))
-        except Exception as error:  # as above: this page fails, the rest still build
-            errors.append(SourceError(src.display, 1, f"generator error {type(error).__name__}: {error}"))
-            failed.add(url)
-    pending = highlighted
-
-    # Links: every relative link in the notes must reach a page, an anchor or a file (no math needed).
-    static_dir = templates / "static"
-    static_files = {f"static/{p.relative_to(static_dir).as_posix()}" for p in tree_files(static_dir)} \
-        if static_dir.is_dir() else set()
-    linkable = dict(records)
-    linkable.update((url, record) for url, record, _ in pending)
-    anchors = {url: set(record["anchors"]) for url, record in linkable.items()}
-    anchors.update({url: None for url in failed})
-    link_errors, used_assets = check_links(
-        [{"url": url, "display": displays[url], "links": linkable[url]["links"]} for url in sorted(linkable)],
-        anchors, set(asset_rels), GENERATED_FILES | static_files)
-    errors += link_errors
-    if pending:
-        warm_templates(templates)  # compile them while MathJax finishes
-
-    # Pages: navigation, then templates. They are rendered while MathJax is still typesetting: a new page's
-    # equations are placeholders until the math arrives. A page whose inputs all match the last build is
-    # copied, not rendered.
-    records.update((url, record) for url, record, _ in pending)
-    titles = {url: records[url]["title"] for url in records}
-    tree = build_tree(titles)
-    site = {"title": config["title"], "url": config["url"], "repo_url": config["repo_url"], "tree": tree}
-    templates_hash = content_hash(tree_files(templates), templates) if templates.is_dir() else ""
-    site_key = _sha(version, templates_hash, json.dumps(site, sort_keys=True))
-    old_pages = manifest.get("pages", {})
-    old_outputs = manifest.get("outputs", {})
-    current_outputs = {k: list(v) for k, v in list_files(out).items()} if old_pages else {}
-    fresh_urls = {url for url, _, _ in pending}
-    staging = make_staging_folder(out)
-    try:
-        page_dicts, render_keys, unfilled = [], {}, {}
-        for url in sorted(records):
-            record = records[url]
-            rel_source = source_of[url]
-            prev, nxt = prev_next(url, titles)
-            repo_path = _repo_path(source, rel_source)
-            page = {
-                "title": record["title"], "summary": record["summary"], "url": url, "root": root_prefix(url),
-                "source_path": repo_path,
-                "view_source_url": config["repo_url"] + repo_path,
-                "canonical_url": page_address(config["url"], url),
-                "breadcrumbs": breadcrumbs(url, titles, config["title"]),
-                "prev": prev, "next": nxt,
-                "sections": record["sections"],
-                "is_markdown_page": record["is_markdown_page"],
-            }
-            page_dicts.append(page)
-            render_key = _sha(site_key, keys[url], json.dumps(
-                [page["breadcrumbs"], prev, nxt, repo_path], sort_keys=True))
-            render_keys[url] = render_key
-            reusable = (old_pages.get(url) == render_key and url in current_outputs
-                        and current_outputs[url] == old_outputs.get(url))
-            if reusable:
-                copy_file(staging, url, out / url)
-            elif url in fresh_urls:
-                unfilled[url] = render_template(templates, "page.html", site, page)
-                result.pages_rendered += 1
-            else:
-                write_file(staging, url, render_template(templates, "page.html", site, page))
-                result.pages_rendered += 1
-        result.pages_total = len(page_dicts)
-
-        # Everything else on the site.
-        for rel in sorted(static_files):
-            copy_file(staging, rel, templates / rel)
-        for rel in sorted(used_assets):
-            copy_file(staging, rel, source / rel)
-        write_file(staging, "sitemap.xml", make_sitemap(config["url"], [p["url"] for p in page_dicts]))
-        write_file(staging, "404.html", _render_404(templates, site, config, has_template, render_template))
-        if (Path(__file__).with_name("search_index.py")).exists():
-            from .search_index import build_search_index
-
-            write_file(staging, "search-index.js", build_search_index(page_dicts))
-    except Exception as error:
-        discard(staging)
-        template_error = _template_error(error, templates)
-        if template_error is None:
-            raise
-        result.errors = _in_source_order(errors) + [template_error]
-        return
-    except BaseException:
-        discard(staging)
-        raise
-
-    # Collect the equations page by page, in the order they were sent: each page is filled in and written as
-    # soon as its own are back, while MathJax is still at work on the next pages.
-    try:
-        typeset_before = typesetter.typeset_count
-        try:
-            for url, record, _ in pending:
-                results = typesetter.typeset((m.tex, m.display) for m in record["maths"])
-                typeset = _typeset_page_math(record, results, displays[url], errors)
-                if typeset is None:
+            for url, info in infos.items():
+                source_path = self.source_path(info.rel)
+                prev, nxt = neighbours[url]
+                crumbs = breadcrumbs(url, titles, config.title)
+                render_key = _sha(site_key, info.key, json.dumps([crumbs, prev, nxt, source_path], sort_keys=True))
+                pages_manifest[url] = {"render_key": render_key, "info": info.__dict__}
+                old = old_pages.get(url)
+                if (old is not None and old["render_key"] == render_key and url in current
+                        and current[url] == old_outputs.get(url)):
+                    link_or_copy(staging, url, out / url)   # the same page as last time
                     continue
-                if url in unfilled:
-                    write_file(staging, url, fill_math(unfilled[url], record["maths"], typeset))
-                _fill_record_math(record, typeset)
-                cache.put_page(keys[url], record)
-            math_css = typesetter.stylesheet()
-        except MathJaxUnavailable as error:
-            result.errors.append(f"{display_root}:1: cannot typeset math: {error}")
+                page = prepared.get(url) or self.load_prepared(info, sources[url])
+                write_file(staging, url, render_template(self.templates, "page.html", site, {
+                    "title": page.title, "summary": page.summary, "url": url, "root": root_prefix(url),
+                    "source_path": source_path,
+                    "view_source_url": config.repo_url + source_path if config.repo_url else "",
+                    "canonical_url": page_address(config.url, url) if config.url else "",
+                    "breadcrumbs": crumbs, "prev": prev, "next": nxt, "sections": page.sections,
+                    "is_markdown_page": page.is_markdown_page}))
+                self.result.pages_rendered += 1
+            for rel, path in self.static:
+                copy_file(staging, rel, path)
+            for rel in sorted(used_assets):
+                copy_file(staging, rel, self.source / rel)
+            write_file(staging, MATH_CSS, "/* MathJax CommonHTML output (written by the site build) */\n"
+                       + self.math_css.strip() + "\n")
+            write_file(staging, SEARCH_INDEX, search_index_script(merge_search_docs(
+                (info.title, url, info.search_docs) for url, info in infos.items())))
+            write_file(staging, "404.html", self.render_404(site, render_template))
+            if config.url:
+                write_file(staging, "sitemap.xml", make_sitemap(config.url, list(infos)))
+            write_output_list(staging, generated)
+        except jinja2.TemplateError as error:
+            discard(staging)
+            self.result.errors.append(_template_error(error, self.templates))
+            return
+        except (MathJaxUnavailable, MathJaxNotFound) as error:   # a page re-prepared in `load_prepared`
+            discard(staging)
+            self.result.errors.append(f"cannot typeset math: {error}")
+            return
+        except BaseException:
+            discard(staging)
+            raise
+        if self.check:
+            self.result.differences = compare_trees(staging, out)
             discard(staging)
             return
-        result.equations_typeset = typesetter.typeset_count - typeset_before
-        write_file(staging, "static/mathjax.css", "/* MathJax SVG output (generated by utils/build.py) */\n"
-                   + math_css.strip() + "\n")
-    except BaseException:
-        discard(staging)
-        raise
+        try:
+            if compare_trees(staging, out):
+                swap_into_place(staging, out)
+                self.result.swapped = True
+            else:
+                discard(staging)   # the same files as the current output: leave it (and its mtimes) alone
+        except OutputConflict as error:
+            discard(staging)
+            self.result.errors.append(str(error))
+            return
+        if fingerprint is not None:
+            self.cache.save_manifest(out, {"inputs": fingerprint, "pages": pages_manifest,
+                                           "outputs": _own_outputs(out), "warnings": self.result.warnings})
 
-    if errors:
-        result.errors = _in_source_order(errors)
-        discard(staging)
-        return
-    if check:
-        result.differences = compare_trees(staging, out)
-        discard(staging)
-        return
-    if compare_trees(staging, out):
-        swap_into_place(staging, out)
-        result.swapped = True
-    else:
-        discard(staging)  # same bytes as the current output: leave it (and its mtimes) alone
-    cache.save_manifest(out, {"inputs": fingerprint, "pages": render_keys,
-                              "outputs": {k: list(v) for k, v in list_files(out).items()}})
+    def load_prepared(self, info: PageInfo, source):
+        """An unchanged page to render again (its navigation changed): from the cache, or prepared afresh
+        should the cache have lost it."""
+        from .prepare_page import PreparedPage, finish_page, prepare_or_fail
+
+        cached = self.cache.get_page(info.key)
+        if cached is not None:
+            return PreparedPage.from_dict(cached)
+        parsed, failed = prepare_or_fail(source)
+        if failed is not None:
+            return failed
+        return finish_page(parsed, self.typesetter.typeset((m.tex, m.display) for m in parsed.maths))
+
+    def source_path(self, rel: str) -> str:
+        """The source file's path in its repository (for "view source"), else inside the source's parent."""
+        full = (self.source / rel).resolve()
+        try:
+            return full.relative_to(Path(self.config.source_root).resolve()).as_posix()
+        except ValueError:
+            return f"{self.source.resolve().name}/{rel}"
+
+    def render_404(self, site: dict, render_template) -> str:
+        from urllib.parse import urlsplit
+
+        # A host serves 404.html at any depth, so its links start from the site's root path.
+        root = (urlsplit(self.config.url).path or "/") if self.config.url else "/"
+        notes = ("<h1>Page not found</h1>\n<p>There is no page at this address. Go to the "
+                 f'<a href="{root}index.html">home page</a>.</p>\n')
+        page = {"title": "Page not found", "summary": "", "url": "404.html", "root": root, "source_path": "",
+                "view_source_url": "", "canonical_url": "", "prev": None, "next": None,
+                "breadcrumbs": [{"title": site["title"], "url": "index.html"}], "is_markdown_page": True,
+                "sections": [{"id": "section-0", "notes_kind": "markdown", "code_html": "", "notes_text": "",
+                              "headings": [], "notes_html": notes}]}
+        name = "404.html" if (self.templates / "404.html").is_file() else "page.html"
+        return render_template(self.templates, name, site, page)
 
 
-def _in_source_order(errors: List[SourceError]) -> List[str]:
-    """Failures listed by file, then line (the stages find them in another order)."""
-    return [str(e) for e in sorted(errors, key=lambda e: (e.file, e.line))]
+def _warning_order(warning: str):
+    """By file, then line number (as a number); a sort keeps the order of warnings on one line."""
+    file, _, rest = warning.partition(":")
+    line = rest.partition(":")[0]
+    return (file, int(line) if line.isdigit() else 0)
 
 
-def _template_error(error: Exception, templates: Path) -> Optional[str]:
-    """`file:line: reason` for a Jinja2 error (missing template, syntax error, unknown field), else None."""
+def _template_error(error: Exception, templates: Path) -> str:
+    """`file:line: reason` for a Jinja2 error (missing template, syntax error, unknown field)."""
     import jinja2
 
     if isinstance(error, jinja2.TemplateNotFound):
         return f"{templates / error.name}:1: template not found"
     if isinstance(error, jinja2.TemplateSyntaxError):
         return f"{error.filename or templates}:{error.lineno}: template syntax error: {error.message}"
-    if isinstance(error, jinja2.TemplateError):
-        return f"{templates / 'page.html'}:1: template error: {error}"
-    return None
+    return f"{templates / 'page.html'}:1: template error: {error}"
 
 
-def _render_404(templates, site, config, has_template, render_template) -> str:
-    from urllib.parse import urlsplit
-
-    root = urlsplit(config["url"]).path or "/"
-    page = {"title": "Page not found", "summary": "", "url": "404.html", "root": root,
-            "source_path": "", "view_source_url": "", "canonical_url": config["url"] + "404.html",
-            "breadcrumbs": [{"title": site["title"], "url": "index.html"}], "prev": None, "next": None,
-            "sections": [{"id": "section-0", "notes_kind": "markdown", "code_html": "", "notes_text": "",
-                          "headings": [], "notes_html": "<h1>Page not found</h1>\n<p>There is no page at this "
-                          f'address. Go to the <a href="{root}index.html">home page</a>.</p>\n'}],
-            "is_markdown_page": True}
-    name = "404.html" if has_template(templates, "404.html") else "page.html"
-    return render_template(templates, name, site, page)
+def argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labml-docs", description="Build a side-by-side site (notes and math beside the code) from a folder "
+        "of annotated Python modules and Markdown files.", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", required=True, type=Path, metavar="SRC",
+                        help="folder of .py and .md files to build pages from, e.g. labml_nn")
+    parser.add_argument("--out", required=True, type=Path, metavar="OUT",
+                        help="folder the site is written to, e.g. docs; files in it that the build did not "
+                             "write (CNAME, .git, ...) are kept")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, metavar="DIR",
+                        help=f"where typeset equations and prepared pages are kept between builds "
+                             f"(default: {DEFAULT_CACHE})")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on any warning (broken link, bad TeX, unreadable file, syntax error), "
+                             "leaving OUT as it was")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when OUT differs from what a build would write")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="site settings (title, url, repo_url) in YAML; default: site.yaml in SRC or in "
+                             "a folder above it, up to the repository's root; none: the title is SRC's name "
+                             "and no canonical or view-source links are written")
+    parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES, metavar="DIR",
+                        help="Jinja2 templates (page.html, optional 404.html, static/) to use instead of "
+                             "the built-in ones")
+    return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.build", description=__doc__.split("\n")[0])
-    parser.add_argument("--source", required=True, type=Path, help="package folder to render, e.g. labml_nn")
-    parser.add_argument("--out", required=True, type=Path, help="output folder, e.g. docs")
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 when the output differs from what a build would produce")
-    parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES)
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
-    args = parser.parse_args(argv)
-    result = build_site(args.source, args.out, args.templates, args.config, args.cache_dir, check=args.check)
+    args = argument_parser().parse_args(argv)
+    result = build_site(args.source, args.out, args.templates, args.config, args.cache_dir, check=args.check,
+                        strict=args.strict)
+    for line in result.warnings:
+        print(f"{line}" if args.strict else f"warning: {line}", file=sys.stderr)
     for line in result.errors:
-        print(line, file=sys.stderr)
-    if result.errors:
-        print(f"build failed: {len(result.errors)} error(s); {args.out}/ left unchanged", file=sys.stderr)
-        return 1
+        print(f"error: {line}", file=sys.stderr)
+    if result.errors or (args.strict and result.warnings):
+        problems = f"{len(result.errors)} error(s)" if result.errors else f"{len(result.warnings)} warning(s) " \
+                                                                           f"under --strict"
+        print(f"build failed: {problems}; {args.out}/ left unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
     if args.check:
         if result.differences:
             for line in result.differences[:50]:
                 print(line, file=sys.stderr)
-            print(f"{args.out}/ is stale ({len(result.differences)} difference(s)): run `make docs`",
+            print(f"{args.out}/ is stale ({len(result.differences)} difference(s)): build it again",
                   file=sys.stderr)
-            return 1
-        print(f"{args.out}/ is up to date ({result.pages_total} pages)")
-        return 0
+            return EXIT_FAILED
+        print(f"{args.out}/ is up to date ({result.pages_total} pages{warned})")
+        return EXIT_OK
     if result.up_to_date:
-        print(f"{args.out}/ is up to date ({result.pages_total} pages, {result.seconds:.3f} s)")
+        print(f"{args.out}/ is up to date ({result.pages_total} pages{warned}, {result.seconds:.3f} s)")
     else:
         print(f"built {result.pages_total} pages into {args.out}/ ({result.pages_rendered} rendered, "
-              f"{result.equations_typeset} equations typeset, {result.seconds:.2f} s"
+              f"{result.equations_typeset} equations typeset{warned}, {result.seconds:.2f} s"
               f"{'' if result.swapped else ', output unchanged'})")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":
-    status = main()
-    # Everything the build wrote is closed, the MathJax worker is stopped and the caches are closed; what is
-    # left is Python tearing down a large heap (about 20 ms, a twentieth of a cold build), which a command
-    # that is about to exit can skip.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    sys.exit(main())

@@ -1,14 +1,17 @@
 """Check every relative link in the notes: it must reach a generated page, an anchor on it, or a file.
 
-Input is plain data: for each page its url and links [{"target", "line"}]; the set of anchors of every
-page; the files of the source tree that are not pages (images etc.). Returns the errors (`source:line:
-broken link -> target (why)`) and the files that links use, which the build copies beside the pages.
+Input is plain data: each page's url, display name and links [(target, line)]; the anchors of every page
+(ids of headings, sections and code lines, and those raw HTML defines with `id=` or `name=`); the files of
+the source tree that are not pages (images etc.) and the other files the build writes. Returns warnings
+(`source:line: broken link -> target: why`) and the files that links use, which the build copies beside
+the pages.
+
+A link without an extension resolves as a static host serves it: `../feed_forward` reaches
+`feed_forward.html`, or `feed_forward/index.html` when that is a folder's page.
 """
 import posixpath
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 from urllib.parse import unquote, urlsplit
-
-from .errors import SourceError
 
 
 def resolve_link(page_url: str, target: str) -> Optional[Tuple[str, str]]:
@@ -27,33 +30,41 @@ def resolve_link(page_url: str, target: str) -> Optional[Tuple[str, str]]:
     return resolved, fragment
 
 
-def check_links(pages: List[dict], anchors: Dict[str, Optional[Set[str]]], assets: Set[str],
-                extra_files: Set[str]) -> Tuple[List[SourceError], Set[str]]:
-    """`pages`: [{"url", "display", "links": [{"target", "line"}]}]; `anchors[url]` is None when that page
-    failed to build (its anchors are unknown); `assets`: non-page files of the source tree (site paths)."""
-    errors: List[SourceError] = []
+def served_as(path: str, pages: Dict[str, Optional[Set[str]]]) -> str:
+    """The page a static host serves for an extension-less `path` (`x` -> `x.html` or `x/index.html`)."""
+    if path in pages or posixpath.splitext(path)[1]:
+        return path
+    for candidate in (path + ".html", posixpath.join(path, "index.html")):
+        if candidate in pages:
+            return candidate
+    return path
+
+
+def check_links(pages: Iterable[Tuple[str, str, List[Tuple[str, int]]]], anchors: Dict[str, Optional[Set[str]]],
+                assets: Set[str], generated: Set[str]) -> Tuple[List[str], Set[str]]:
+    """`pages`: (url, display name, links); `anchors[url]` is None when that page failed to build (its
+    anchors are unknown); `assets`: non-page files of the source tree; `generated`: other files the build
+    writes (stylesheets, fonts, the search index). Returns (warnings, assets that links use)."""
+    warnings: List[str] = []
     used_assets: Set[str] = set()
-    for page in pages:
-        for link in page["links"]:
-            target = link["target"]
-            resolved = resolve_link(page["url"], target)
+    for url, display, links in pages:
+        for target, line in links:
+            resolved = resolve_link(url, target)
             if resolved is None:
                 continue
             path, fragment = resolved
-
-            def broken(why: str) -> None:
-                errors.append(SourceError(page["display"], link["line"], f"broken link -> {target} ({why})"))
-
+            path = served_as(path, anchors)
+            problem = None
             if path.startswith("../") or path == "..":
-                broken("outside the site")
+                problem = "it points outside the site"
             elif path in anchors:
                 known = anchors[path]
                 if fragment and known is not None and fragment not in known:
-                    broken(f"no anchor #{fragment} on {path}")
+                    problem = f"{path} has no anchor #{fragment}"
             elif path in assets:
                 used_assets.add(path)
-            elif path in extra_files:
-                pass
-            else:
-                broken(f"no page or file {path}")
-    return errors, used_assets
+            elif path not in generated:
+                problem = f"{path} does not exist (no page or file)"
+            if problem:
+                warnings.append(f"{display}:{line}: broken link -> {target}: {problem}")
+    return warnings, used_assets

@@ -1,50 +1,62 @@
-// Long-lived MathJax worker: typesets TeX to SVG (with assistive MathML) for the site build.
+// Long-lived MathJax worker: typesets TeX to CommonHTML (with assistive MathML) for the site build.
 //
 // Protocol, one JSON object per line:
 //   stdin : {"id": 3, "tex": "\\frac{a}{b}", "display": true}
 //   stdout: {"id": 3, "html": "<mjx-container ...>...</mjx-container>"}
 //        or {"id": 3, "error": "Undefined control sequence \\foo"}
 // A request {"id": 0, "stylesheet": true} answers {"id": 0, "css": "..."}: the CSS the output needs.
-// Glyphs are written inline into each SVG (fontCache 'none'), so output depends only on the TeX and
-// no element ids are shared between equations on a page.
 //
-// Two ways to start it, same answers (tested):
-//   node mathjax_worker.js                      loads MathJax (about 0.3 s), then serves;
-//   node --snapshot-blob worker.blob            a V8 startup snapshot taken right after loading MathJax
-//                                               (utils/mathjax_snapshot.py makes it), which skips the load.
+// CommonHTML writes each character as an element with CSS classes (<mjx-c class="mjx-c1D465 TEX-I">) and
+// draws it with MathJax's web fonts, so an equation is a few hundred bytes where an SVG with its glyph paths
+// inline was several kilobytes. The classes are defined by the one stylesheet, which the site serves at
+// static/mathjax.css with the fonts beside it in static/mathjax-fonts/ (FONT_FOLDER below; the Python side
+// copies them, see utils/mathjax_install.py). The stylesheet is MathJax's whole one (adaptiveCSS off): it
+// defines every character of every font, not only those this worker has typeset, so it is the same whichever
+// equations came before it (or whether they came from the cache), and so is every equation's HTML.
+//
+// Each equation also drops what MathJax writes for the browser's own MathJax and old browsers but that a
+// static page never reads (MathJaxHTML below): a tenth of the bytes, the same rendering and the same MathML.
+//
+// Started as `node mathjax_worker.js`, with NODE_PATH naming the node_modules folder that holds mathjax-full
+// (utils/mathjax_install.py finds it), so it runs from any folder; or as the bundle of this file that
+// utils/mathjax_install.py makes (same answers, faster).
 'use strict';
 
-// Typeset once at load, so that the snapshot holds MathJax with its code already compiled and its lazy
-// tables filled: a cold build's first equations then run as fast as later ones (about a tenth less time in
-// all). Generic TeX, not the site's: it only warms MathJax up. The plain worker does the same, so both start
-// from the same state. Nothing here may define macros, which would outlive the warm-up.
-const WARM_UP = [
-  ["x", false],
-  ["\\alpha_t + \\beta^2 - \\gamma_{i,j} \\cdot \\theta", false],
-  ["\\frac{a}{b} = \\sqrt{x^2 + y^2} \\leq \\sum_{i=1}^{n} x_i", true],
-  ["\\hat{m}_t \\leftarrow \\frac{m_t}{1 - \\beta_1^t}", true],
-  ["\\textcolor{red}{x} + \\text{if } x > 0 \\quad \\mathbb{E}[x] \\in \\mathbb{R}^d", false],
-  ["\\begin{align} a &= b + c \\\\ d &= \\frac{e}{f} \\end{align}", true],
-  ["\\left( \\frac{1}{2} \\right) \\Big\\vert x \\Big\\vert \\lVert v \\rVert_2", true],
-  ["\\begin{cases} 1 & x > 0 \\\\ 0 & \\text{otherwise} \\end{cases}", true],
-  ["\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix} \\begin{bmatrix} 1 \\\\ 2 \\end{bmatrix}", true],
-  ["\\operatorname{softmax}(x)_i = \\frac{\\exp(x_i)}{\\sum_j \\exp(x_j)}", true],
-  ["\\mathcal{L}(\\theta) = -\\log p_\\theta(x) \\approx \\nabla_\\theta f(\\theta) \\odot g", false],
-  ["\\prod_{k=1}^{K} \\int_0^\\infty e^{-x} \\, dx \\to \\lim_{n \\to \\infty} \\max_{i} \\min_j", true],
-  ["\\overline{x} \\tilde{y} \\bar{z} \\vec{v} \\dot{a} \\underbrace{a+b}_{c} \\overbrace{d}^{e}", true],
-  ["\\mathbf{W} \\boldsymbol{\\mu} \\mathrm{d} \\mathit{x} \\mathsf{s} \\mathtt{t} \\epsilon \\varepsilon \\rho_\\infty", false],
-  ["\\begin{aligned} f(x) &\\approx \\tfrac{1}{2} x^\\top A x \\\\ &\\ne \\dfrac{1}{3} \\end{aligned}", true],
-  ["\\begin{equation} \\label{eq:a} y = mx + c \\tag{1} \\end{equation}", true],
-  ["a \\times b \\div c \\pm d \\mp e \\ll f \\gg g \\sim h \\equiv i \\propto j \\forall k \\exists l", false],
-  ["\\{ x \\mid x \\in A \\cup B \\cap C \\setminus D \\subseteq E \\} \\emptyset \\langle u, v \\rangle", false],
-  ["\\sqrt[3]{x} \\binom{n}{k} \\lfloor x \\rfloor \\lceil y \\rceil \\ldots \\cdots \\vdots \\ddots", true],
-  ["\\color{blue}{a} \\colorbox{yellow}{b} \\boxed{c} \\cancel{d} \\xrightarrow{e} \\underset{f}{g} \\stackrel{h}{=}", true],
-];
+// Where the fonts are, relative to the stylesheet (static/mathjax.css -> static/mathjax-fonts/).
+const FONT_FOLDER = 'mathjax-fonts';
+
+// The assistive MathML's anchor, which MathJax writes on every container as style="position: relative;".
+const CONTAINER_CSS = '\nmjx-container[jax="CHTML"] {\n  position: relative;\n}\n';
+
+// What the equation's HTML need not say (MathJax's output is otherwise kept as it is):
+//  - the container's style="position: relative;" (CONTAINER_CSS says it once; any other style is kept);
+//  - unselectable="on" on the MathML copy (for old Internet Explorer; the stylesheet's user-select does it);
+//  - xmlns on <math> (HTML's parser puts <math> in the MathML namespace without it);
+//  - data-mjx-* attributes in the MathML copy (notes for MathJax's own re-reading; screen readers skip them).
+function slim(adaptor, container) {
+  if (adaptor.getAttribute(container, 'style') === 'position: relative;') adaptor.removeAttribute(container, 'style');
+  const strip = (node) => {
+    if (adaptor.kind(node) === '#text' || adaptor.kind(node) === '#comment') return;
+    for (const {name} of adaptor.allAttributes(node)) {
+      if (name.startsWith('data-mjx-') || (name === 'xmlns' && adaptor.kind(node) === 'math')) {
+        adaptor.removeAttribute(node, name);
+      }
+    }
+    for (const child of adaptor.childNodes(node)) strip(child);
+  };
+  for (const child of adaptor.childNodes(container)) {
+    if (adaptor.kind(child) === 'mjx-assistive-mml') {
+      adaptor.removeAttribute(child, 'unselectable');
+      strip(child);
+    }
+  }
+  return container;
+}
 
 function loadMathJax() {
   const {mathjax} = require('mathjax-full/js/mathjax.js');
   const {TeX} = require('mathjax-full/js/input/tex.js');
-  const {SVG} = require('mathjax-full/js/output/svg.js');
+  const {CHTML} = require('mathjax-full/js/output/chtml.js');
   const {liteAdaptor} = require('mathjax-full/js/adaptors/liteAdaptor.js');
   const {RegisterHTMLHandler} = require('mathjax-full/js/handlers/html.js');
   const {AssistiveMmlHandler} = require('mathjax-full/js/a11y/assistive-mml.js');
@@ -58,20 +70,20 @@ function loadMathJax() {
     packages,
     formatError: (jax, error) => { throw error; },
   });
-  const svg = new SVG({fontCache: 'none'});
-  const html = mathjax.document('', {InputJax: tex, OutputJax: svg});
-  const jax = {
+  const chtml = new CHTML({fontURL: FONT_FOLDER, adaptiveCSS: false});
+  const html = mathjax.document('', {InputJax: tex, OutputJax: chtml});
+  let css = null;
+  return {
     typeset(request) {
       // Each equation starts with fresh equation numbering and labels, so output never depends on order.
       tex.parseOptions.tags.reset();
-      return adaptor.outerHTML(html.convert(request.tex, {display: Boolean(request.display)}));
+      return adaptor.outerHTML(slim(adaptor, html.convert(request.tex, {display: Boolean(request.display)})));
     },
     stylesheet() {
-      return adaptor.textContent(svg.styleSheet(html));
+      if (css === null) css = adaptor.textContent(chtml.styleSheet(html)) + CONTAINER_CSS;
+      return css;
     },
   };
-  for (const [source, display] of WARM_UP) jax.typeset({tex: source, display});
-  return jax;
 }
 
 function answer(jax, line) {
@@ -113,10 +125,4 @@ function serve(jax) {
   lines.on('close', flush);
 }
 
-const snapshot = require('v8').startupSnapshot;
-if (snapshot && snapshot.isBuildingSnapshot()) {
-  const jax = loadMathJax();
-  snapshot.setDeserializeMainFunction(() => serve(jax));
-} else {
-  serve(loadMathJax());
-}
+serve(loadMathJax());

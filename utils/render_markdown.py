@@ -1,23 +1,25 @@
-"""Markdown notes -> HTML, with math, links and headings collected for the later stages.
+"""Markdown notes -> HTML, in two steps, so that a page's equations can go to MathJax before its HTML is made.
 
-markdown-it-py with mdit-py-plugins: `dollarmath` for `$...$` (inline) and `$$...$$` (display), `amsmath` for
-a bare `\\begin{align}...\\end{align}`. A `$` only opens math when followed by a non-space and only closes
-after a non-space and when no digit follows, so `costs $5 and $10` stays text.
+1. `parse_notes` parses a section's notes with markdown-it (the parser is `markdown_parser.make_parser`) and
+   collects what later stages need: the equations (TeX, mode, source line), the links, the headings (given
+   unique ids) and the anchors raw HTML defines, and the plain text for search.
+2. `render_notes` renders the parsed tokens. Equations and fenced code are filled in by markdown-it render
+   rules from what the caller passes (typeset HTML, a highlighter), so no placeholder ever sits in the HTML
+   and nothing in a source's text can pose as an equation.
 
-Each equation is left in the HTML as a placeholder (`\\x02N\\x03`, N = index into `maths`); `typeset_math`
-fills them in. Fenced code is left the same way (`\\x04N\\x05`, N = index into `fences`) for `highlight_code`,
-so that a page's equations can go to MathJax before Pygments is even loaded. Links to `name.py` /
-`__init__.py` / `name.md` are rewritten to the page they become.
+Links to `name.py` / `__init__.py` / `name.md` are rewritten to the page they become.
 """
+import html
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import List, Set
+from typing import Callable, List, Optional, Set
 from urllib.parse import urlsplit
 
 MATH_TOKENS = {"math_inline": False, "math_inline_double": True, "math_block": True,
                "math_block_label": True, "amsmath": True}
-HTML_LINK = re.compile(r"""\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+HTML_LINK = re.compile(r"""(?<![\w-])(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+HTML_ANCHOR = re.compile(r"""(?<![\w-])(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 
 
 @dataclass
@@ -35,40 +37,44 @@ class Link:
 
 
 @dataclass
-class Fence:
-    code: str
-    lang: str              # the first word of the info string ("python" in ```python), or ""
+class Heading:
+    id: str
+    text: str
+    level: int
 
 
 @dataclass
-class RenderedNotes:
-    html: str
+class ParsedNotes:
+    tokens: list                                         # markdown-it tokens, rendered by `render_notes`
     maths: List[Math] = field(default_factory=list)
-    fences: List[Fence] = field(default_factory=list)
     links: List[Link] = field(default_factory=list)
-    headings: List[dict] = field(default_factory=list)   # {"id", "text", "level"}
+    headings: List[Heading] = field(default_factory=list)
+    anchors: List[str] = field(default_factory=list)     # ids that raw HTML defines (`<a id="x">`)
     text: str = ""                                       # plain text (no math), for search
-
-
-def math_placeholder(index: int) -> str:
-    return f"\x02{index}\x03"
-
-
-MATH_PLACEHOLDER = re.compile("\x02(\\d+)\x03")
-
-
-def fence_placeholder(index: int) -> str:
-    return f"\x04{index}\x05"
-
-
-FENCE_PLACEHOLDER = re.compile("\x04(\\d+)\x05")
 
 
 @lru_cache(maxsize=1)
 def _markdown():
     from .markdown_parser import make_parser
 
-    return make_parser()
+    md = make_parser()
+    for name in MATH_TOKENS:
+        md.add_render_rule(name, _render_math)
+    md.add_render_rule("fence", _render_fence)
+    return md
+
+
+def _render_math(renderer, tokens, index, options, env) -> str:
+    token = tokens[index]
+    return env["math_html"][token.meta["math"]] + ("\n" if token.block else "")
+
+
+def _render_fence(renderer, tokens, index, options, env) -> str:
+    from markdown_it.common.utils import unescapeAll
+
+    token = tokens[index]
+    info = unescapeAll(token.info).strip()
+    return env["highlight"](token.content, info.split()[0] if info else "")
 
 
 def rewrite_source_link(target: str) -> str:
@@ -94,79 +100,66 @@ def slugify(text: str) -> str:
     return re.sub(r"[\s]+", "-", slug) or "heading"
 
 
-def _line_of(needle: str, lines: List[str], numbers: List[int], first: int, last: int) -> int:
-    """Source line of the first of notes lines [first, last) that contains `needle`."""
-    probe = needle.strip().split("\n", 1)[0][:60]
-    for i in range(first, min(last, len(lines))):
-        if probe and probe in lines[i]:
-            return numbers[i]
-    return numbers[first] if first < len(numbers) else (numbers[-1] if numbers else 1)
-
-
-def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str], first_math: int = 0,
-                 first_fence: int = 0) -> RenderedNotes:
-    """Render one section's notes. `used_ids` holds ids already taken on the page (headings get unique ids);
-    placeholders count from `first_math` and `first_fence`, so that one list can hold the equations (and one
-    the fenced code) of a whole page."""
+def parse_notes(notes: str, notes_lines: List[int], used_ids: Set[str]) -> ParsedNotes:
+    """Parse one section's notes. `notes_lines[i]` is the source line of line i of `notes`; `used_ids` holds
+    the ids already taken on the page (headings get unique ids, which are added to it)."""
     if not notes.strip():
-        return RenderedNotes(html="")
-    from markdown_it.common.utils import unescapeAll
-
-    md = _markdown()
-    env: dict = {}
-    tokens = md.parse(notes, env)
-    lines = notes.split("\n")
-    result = RenderedNotes(html="")
+        return ParsedNotes(tokens=[])
+    tokens = _markdown().parse(notes)
+    result = ParsedNotes(tokens=tokens)
     text_parts: List[str] = []
-    block_first, block_last = 0, len(lines)
+    last = len(notes_lines) - 1
 
-    def walk(token_list, in_paragraph):
-        for token in token_list:
-            if token.map:
-                nonlocal block_first, block_last
-                block_first, block_last = token.map
-            if token.type in MATH_TOKENS:
-                tex = token.content
-                if token.map and token.map[0] < len(notes_lines):  # a block: the line it opens on
-                    line = notes_lines[token.map[0]]
-                else:
-                    line = _line_of(tex, lines, notes_lines, block_first, block_last)
-                display = MATH_TOKENS[token.type]
-                result.maths.append(Math(tex=tex, display=display, line=line,
-                                         in_paragraph=display and in_paragraph))
-                token.type = "html_inline" if token.type.startswith("math_inline") else "html_block"
-                token.content = math_placeholder(first_math + len(result.maths) - 1)
-                if token.type == "html_block":
-                    token.content += "\n"
-                continue
-            if token.type in ("link_open", "image"):
-                attr = "href" if token.type == "link_open" else "src"
-                target = token.attrGet(attr)
-                if target is not None:
-                    rewritten = rewrite_source_link(target)
-                    token.attrSet(attr, rewritten)
-                    line = _line_of(target, lines, notes_lines, block_first, block_last)
-                    result.links.append(Link(target=rewritten, line=line))
-            if token.type in ("html_inline", "html_block"):
-                for match in HTML_LINK.finditer(token.content):
-                    target = match.group(2) if match.group(2) is not None else match.group(3)
-                    line = _line_of(target, lines, notes_lines, block_first, block_last)
-                    result.links.append(Link(target=target, line=line))
-            if token.type in ("text", "code_inline", "code_block", "fence"):
-                text_parts.append(token.content)
-            if token.type == "fence":
-                info = unescapeAll(token.info).strip()
-                result.fences.append(Fence(code=token.content, lang=info.split()[0] if info else ""))
-                token.type = "html_block"
-                token.content = fence_placeholder(first_fence + len(result.fences) - 1) + "\n"
-            if token.children:
-                walk(token.children, token.type == "inline" and in_paragraph)
-            if token.type in ("paragraph_open",):
-                in_paragraph = True
-            elif token.type in ("paragraph_close",):
-                in_paragraph = False
+    def source_line(notes_line: int) -> int:
+        return notes_lines[min(max(notes_line, 0), last)]
 
-    walk(tokens, False)
+    def collect_html(content: str, line: int) -> None:
+        for match in HTML_LINK.finditer(content):
+            target = match.group(2) if match.group(2) is not None else match.group(3)
+            result.links.append(Link(target=target, line=line))
+        result.anchors.extend(a or b for a, b in HTML_ANCHOR.findall(content))
+
+    def add_math(token, line: int, in_paragraph: bool) -> None:
+        display = MATH_TOKENS[token.type]
+        token.meta["math"] = len(result.maths)
+        result.maths.append(Math(tex=token.content, display=display, line=source_line(line),
+                                 in_paragraph=display and in_paragraph))
+
+    in_paragraph = False
+    for token in tokens:
+        line = token.map[0] if token.map else 0
+        if token.type in MATH_TOKENS:
+            add_math(token, line, False)
+        elif token.type == "html_block":
+            collect_html(token.content, source_line(line))
+        elif token.type in ("code_block", "fence"):
+            text_parts.append(token.content)
+        elif token.type == "paragraph_open":
+            in_paragraph = True
+        elif token.type == "paragraph_close":
+            in_paragraph = False
+        elif token.type == "inline":
+            # Inline tokens carry no line of their own: count the line breaks before each one.
+            for child in token.children or []:
+                if child.type in MATH_TOKENS:
+                    add_math(child, line, in_paragraph)
+                elif child.type in ("link_open", "image"):
+                    attr = "href" if child.type == "link_open" else "src"
+                    target = child.attrGet(attr)
+                    if target is not None:
+                        rewritten = rewrite_source_link(target)
+                        child.attrSet(attr, rewritten)
+                        result.links.append(Link(target=rewritten, line=source_line(line)))
+                elif child.type == "html_inline":
+                    collect_html(child.content, source_line(line))
+                if child.type in ("text", "code_inline"):
+                    text_parts.append(child.content)
+                if child.type in ("softbreak", "hardbreak"):
+                    line += 1
+                elif child.type in MATH_TOKENS or child.type == "html_inline":
+                    line += child.content.count("\n")
+                if child.children:  # an image's alt text
+                    text_parts.extend(c.content for c in child.children if c.type == "text")
 
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
@@ -181,28 +174,41 @@ def render_notes(notes: str, notes_lines: List[int], used_ids: Set[str], first_m
             slug = f"{base}-{n}"
         used_ids.add(slug)
         token.attrSet("id", slug)
-        result.headings.append({"id": slug, "text": title, "level": int(token.tag[1])})
+        result.headings.append(Heading(id=slug, text=title, level=int(token.tag[1])))
 
-    result.html = md.renderer.render(tokens, md.options, env)
     result.text = " ".join(part.strip() for part in text_parts if part.strip())
     return result
 
 
-def fill_math(html: str, maths: List[Math], typeset: List[str]) -> str:
-    """Replace the placeholders with the typeset equations (typeset[i] is the HTML of maths[i])."""
-
-    def replace(match):
-        i = int(match.group(1))
-        math = maths[i]
-        if not math.display:
-            return f'<span class="math inline">{typeset[i]}</span>'
-        if math.in_paragraph:
-            return f'<span class="math display">{typeset[i]}</span>'
-        return f'<div class="math display">{typeset[i]}</div>'
-
-    return MATH_PLACEHOLDER.sub(replace, html)
+def wrap_math(math: Math, typeset_html: str) -> str:
+    """A typeset equation in the element the page styles it by."""
+    if not math.display:
+        return f'<span class="math inline">{typeset_html}</span>'
+    if math.in_paragraph:
+        return f'<span class="math display">{typeset_html}</span>'
+    return f'<div class="math display">{typeset_html}</div>'
 
 
-def fill_fences(html: str, highlighted: List[str]) -> str:
-    """Replace the fenced-code placeholders with their highlighted HTML (highlighted[i] is that of fences[i])."""
-    return FENCE_PLACEHOLDER.sub(lambda match: highlighted[int(match.group(1))], html)
+def math_error_html(math: Math, reason: str) -> str:
+    """An equation MathJax could not typeset: its TeX as written, marked as an error, so the page still
+    builds and the reader sees what is wrong."""
+    delimiter = "$$" if math.display else "$"
+    tag = "div" if math.display and not math.in_paragraph else "span"
+    return (f'<{tag} class="math math-error" title="{html.escape("TeX error: " + reason)}">'
+            f"{html.escape(delimiter + math.tex + delimiter)}</{tag}>")
+
+
+def render_notes(parsed: ParsedNotes, math_html: Optional[List[str]] = None,
+                 highlight: Optional[Callable[[str, str], str]] = None) -> str:
+    """HTML of parsed notes. `math_html[i]` is the HTML that stands for `parsed.maths[i]` (see `wrap_math`);
+    `highlight(code, lang)` gives the HTML of a fenced code block."""
+    if not parsed.tokens:
+        return ""
+    md = _markdown()
+    env = {"math_html": math_html if math_html is not None else [""] * len(parsed.maths),
+           "highlight": highlight or _plain_fence}
+    return md.renderer.render(parsed.tokens, md.options, env)
+
+
+def _plain_fence(code: str, lang: str) -> str:
+    return f"<pre><code>{html.escape(code)}</code></pre>\n"

@@ -77,60 +77,70 @@ def _snippet(text: str, heading: str) -> str:
     return text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS].rstrip(" ,;:") + "…"
 
 
-def build_search_index_data(pages: Iterable[Mapping]) -> dict:
-    """The index as plain data (see the module docstring for its shape)."""
+def page_search_docs(page: Mapping) -> list[list]:
+    """One page's entries: [[section anchor, heading, snippet, {term: weight}], ...]. A page's entries depend on
+    that page alone, so a build keeps them with the page and only merges them (`merge_search_docs`)."""
+    title = str(page.get("title", ""))
+    docs: list[list] = []
+    for position, section in enumerate(page.get("sections", [])):
+        headings = [str(h) for h in section.get("headings", []) if str(h).strip()]
+        prose = strip_math(str(section.get("notes_text", "")))
+        if position > 0 and not headings and not prose.strip():
+            continue
+        heading = headings[0] if headings else ""
+        # The first section is the top of the page: it links the page itself.
+        anchor = "" if position == 0 else str(section["id"])
+        term_weights: dict[str, int] = {}
+        counts: dict[str, int] = defaultdict(int)
+        for word in _index_words(prose):
+            counts[word] += 1
+        for word, count in counts.items():
+            term_weights[word] = 1 + round(math.log2(count))
+        for text in headings:
+            for word in _index_words(text):
+                term_weights[word] = max(term_weights.get(word, 0), HEADING_WEIGHT)
+        if position == 0:
+            for word in _index_words(title):
+                term_weights[word] = TITLE_WEIGHT
+        docs.append([anchor, heading, _snippet(prose, heading), term_weights])
+    return docs
+
+
+def merge_search_docs(pages: Iterable[tuple]) -> dict:
+    """The index (see the module docstring) from (title, url, page_search_docs(...)) of every page."""
     page_list: list[list[str]] = []
     docs: list[list] = []
     weights: dict[str, dict[int, int]] = defaultdict(dict)
-
-    def add(term_weights: Mapping[str, int], doc_id: int) -> None:
-        for term, weight in term_weights.items():
-            previous = weights[term].get(doc_id, 0)
-            weights[term][doc_id] = max(previous, weight)
-
-    for page in pages:
-        title = str(page.get("title", ""))
+    for title, url, page_docs in pages:
         page_number = len(page_list)
-        page_list.append([title, str(page["url"])])
-        for position, section in enumerate(page.get("sections", [])):
-            headings = [str(h) for h in section.get("headings", []) if str(h).strip()]
-            prose = strip_math(str(section.get("notes_text", "")))
-            if position > 0 and not headings and not prose.strip():
-                continue
+        page_list.append([str(title), str(url)])
+        for anchor, heading, snippet, term_weights in page_docs:
             doc_id = len(docs)
-            heading = headings[0] if headings else ""
-            # The first section is the top of the page: it links the page itself.
-            anchor = "" if position == 0 else str(section["id"])
-            docs.append([page_number, anchor, heading, _snippet(prose, heading)])
-
-            term_weights: dict[str, int] = {}
-            counts: dict[str, int] = defaultdict(int)
-            for word in _index_words(prose):
-                counts[word] += 1
-            for word, count in counts.items():
-                term_weights[word] = 1 + round(math.log2(count))
-            for text in headings:
-                for word in _index_words(text):
-                    term_weights[word] = max(term_weights.get(word, 0), HEADING_WEIGHT)
-            if position == 0:
-                for word in _index_words(title):
-                    term_weights[word] = TITLE_WEIGHT
-            add(term_weights, doc_id)
-
+            docs.append([page_number, anchor, heading, snippet])
+            for term, weight in term_weights.items():
+                weights[term][doc_id] = weight
     terms = sorted(weights)
     postings = []
     for term in terms:
         flat: list[int] = []
         previous = 0
-        for doc_id in sorted(weights[term]):
-            flat += [doc_id - previous, weights[term][doc_id]]
+        for doc_id, weight in weights[term].items():  # doc ids were added in increasing order
+            flat += [doc_id - previous, weight]
             previous = doc_id
         postings.append(flat)
     return {"pages": page_list, "docs": docs, "terms": terms, "postings": postings}
 
 
+def build_search_index_data(pages: Iterable[Mapping]) -> dict:
+    """The index as plain data (see the module docstring for its shape)."""
+    return merge_search_docs((page.get("title", ""), page["url"], page_search_docs(page)) for page in pages)
+
+
 def build_search_index(pages: Iterable[Mapping]) -> str:
     """JavaScript source setting ``window.SITE_SEARCH_INDEX``; deterministic for the same pages."""
-    data = build_search_index_data(pages)
+    return search_index_script(build_search_index_data(pages))
+
+
+def search_index_script(data: dict) -> str:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return f"window.{GLOBAL_NAME}={body};\n"

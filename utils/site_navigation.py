@@ -4,7 +4,7 @@ Input is plain page records {"url", "title"}; the index page of a folder is `fol
 Order: a folder's index first, then its pages by file name, then its sub-folders.
 """
 import posixpath
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 
 def _folder_of(url: str) -> str:
@@ -54,13 +54,22 @@ def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]
     return crumbs
 
 
-def prev_next(url: str, titles: Dict[str, str]) -> (Optional[dict], Optional[dict]):
-    folder = _folder_of(url)
-    siblings = _folder_order([u for u in titles if _folder_of(u) == folder])
-    i = siblings.index(url)
-    prev = {"title": titles[siblings[i - 1]], "url": siblings[i - 1]} if i > 0 else None
-    nxt = {"title": titles[siblings[i + 1]], "url": siblings[i + 1]} if i + 1 < len(siblings) else None
-    return prev, nxt
+def prev_next_all(titles: Dict[str, str]) -> Dict[str, Tuple[Optional[dict], Optional[dict]]]:
+    """(previous, next) page of every page within its folder, in one pass over the folders."""
+    folders: Dict[str, List[str]] = {}
+    for url in titles:
+        folders.setdefault(_folder_of(url), []).append(url)
+    links = {}
+    for siblings in folders.values():
+        siblings = _folder_order(siblings)
+        entries = [{"title": titles[url], "url": url} for url in siblings]
+        for i, url in enumerate(siblings):
+            links[url] = (entries[i - 1] if i > 0 else None, entries[i + 1] if i + 1 < len(siblings) else None)
+    return links
+
+
+def prev_next(url: str, titles: Dict[str, str]) -> Tuple[Optional[dict], Optional[dict]]:
+    return prev_next_all(titles)[url]
 
 
 def root_prefix(url: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .build_cache import MATH_CACHE_FILE, open_cache_db
-from .mathjax_snapshot import MATHJAX_PACKAGE, mathjax_version, worker_command, worker_environment
+from .mathjax_install import mathjax_version, missing_mathjax_message, worker_command, worker_environment
 
 WORKER = Path(__file__).with_name("mathjax_worker.js")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,8 +31,7 @@ class MathJaxUnavailable(RuntimeError):
 def _mathjax_version() -> str:
     version = mathjax_version()
     if version is None:
-        raise MathJaxUnavailable(f"MathJax is not installed ({MATHJAX_PACKAGE} missing): run `npm ci` "
-                                 f"(or `make setup`)")
+        raise MathJaxUnavailable(missing_mathjax_message())
     return version
 
 
@@ -76,7 +75,7 @@ class MathTypesetter:
             if node is None:
                 raise MathJaxUnavailable("node is not on PATH: install Node.js (20+) to typeset math")
             _mathjax_version()
-            command = worker_command(node, WORKER, snapshot=not self._snapshot_failed)
+            command = worker_command(node, WORKER)
             self._from_snapshot = "--snapshot-blob" in command
             # stderr goes to a file, not a pipe: nothing reads it until the worker fails, and a full pipe
             # would stall the worker.

@@ -26,8 +26,8 @@ PLACEHOLDER_PAGE = """<!DOCTYPE html>
 """
 
 SITE_YAML = """title: Test site
-url: https://example.org/test/
-repo_url: https://git.example.org/test/blob/main/
+url: https://docs.sample-lab.net/test/
+repo_url: https://code.sample-lab.net/test/blob/main/
 """
 
 

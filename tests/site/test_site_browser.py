@@ -44,7 +44,7 @@ PAGE_FACTS_JS = """
   clientWidth: document.documentElement.clientWidth,
   mathCount: document.querySelectorAll(".math").length,
   untypesetMath: Array.from(document.querySelectorAll(".math"))
-      .filter(m => !m.querySelector("mjx-container svg")).map(m => m.textContent.slice(0, 80)),
+      .filter(m => !m.querySelector("mjx-container mjx-math")).map(m => m.textContent.slice(0, 80)),
   sectionsWithoutPermalink: Array.from(document.querySelectorAll("section.section"))
       .filter(s => !s.querySelector(`a.permalink[href="#${s.id}"]`)).map(s => s.id),
   sectionIds: Array.from(document.querySelectorAll("section.section")).map(s => s.id),
@@ -100,6 +100,8 @@ def visit_all(browser, site_server, pages, viewport, label):
         for path in pages:
             log.label = f"{path} at {viewport['width']}px"
             page.goto(site_server + path, wait_until="load")
+            # MathJax's web fonts are fetched when the math is laid out, which can be after `load`.
+            page.evaluate("document.fonts.ready.then(() => true)")
             facts[path] = page.evaluate(PAGE_FACTS_JS)
             facts[path]["prose"] = page.evaluate(VISIBLE_PROSE_JS)
     finally:
@@ -132,7 +134,7 @@ def test_every_equation_is_typeset_and_no_raw_tex_is_visible(desktop_visits):
     facts, _ = desktop_visits
     assert facts[ADAM_PAGE]["mathCount"] >= 10, "the Adam page should carry its update rule as typeset math"
     for path, page_facts in facts.items():
-        assert page_facts["untypesetMath"] == [], f"{path}: math without SVG: {page_facts['untypesetMath']}"
+        assert page_facts["untypesetMath"] == [], f"{path}: math not typeset: {page_facts['untypesetMath']}"
         raw = [m.group(0) + page_facts["prose"][m.end():m.end() + 40]
                for m in RAW_TEX.finditer(page_facts["prose"])]
         assert raw == [], f"{path}: raw TeX in visible text: {raw}"

@@ -1,13 +1,20 @@
 """Markdown and math collection (utils/render_markdown.py) and MathJax typesetting (utils/typeset_math.py)."""
+from types import SimpleNamespace
+
 import pytest
 
 from utils.highlight_code import highlight_fenced_code
-from utils.render_markdown import fill_fences, fill_math, render_notes
+from utils.render_markdown import parse_notes, render_notes
 from utils.typeset_math import MathTypesetter
 
 
-def render(text: str, first_line: int = 1):
-    return render_notes(text, list(range(first_line, first_line + text.count("\n") + 1)), set())
+def render(text: str, first_line: int = 1, used_ids=None, math_html=None, highlight=None):
+    """Parse and render notes; each equation is drawn as `[MATH i]` unless `math_html` says otherwise."""
+    lines = list(range(first_line, first_line + text.count("\n") + 1))
+    parsed = parse_notes(text, lines, set() if used_ids is None else used_ids)
+    filled = math_html if math_html is not None else [f"[MATH {i}]" for i in range(len(parsed.maths))]
+    return SimpleNamespace(maths=parsed.maths, links=parsed.links, headings=parsed.headings,
+                           anchors=parsed.anchors, html=render_notes(parsed, filled, highlight))
 
 
 def test_dollar_amounts_stay_text():
@@ -16,20 +23,25 @@ def test_dollar_amounts_stay_text():
     assert "$5 and $10, or $20" in notes.html
 
 
-def test_inline_display_and_bare_align_math_are_collected_unchanged():
+def test_inline_display_and_bare_align_math_are_collected_unchanged_and_filled_by_render_rules():
     text = ("Inline $\\frac{a}{b}$ here.\n\n$$\n\\hat{m}_t = \\textcolor{red}{m_t}\n$$\n\n"
             "\\begin{align}\na &= \\vert b \\vert \\\\\nc &= d\n\\end{align}\n")
-    notes = render(text, first_line=10)
+    notes = render(text, first_line=10, math_html=["<i>A</i>", "<i>B</i>", "<i>C</i>"])
     assert [(m.tex, m.display, m.line) for m in notes.maths] == [
         ("\\frac{a}{b}", False, 10),
         ("\n\\hat{m}_t = \\textcolor{red}{m_t}\n", True, 12),
         ("\\begin{align}\na &= \\vert b \\vert \\\\\nc &= d\n\\end{align}", True, 16),
     ]
-    assert "\\frac" not in notes.html and "\\begin" not in notes.html  # left as placeholders
-    html = fill_math(notes.html, notes.maths, ["<i>A</i>", "<i>B</i>", "<i>C</i>"])
-    assert '<span class="math inline"><i>A</i></span>' in html
-    assert '<div class="math display"><i>B</i></div>' in html
-    assert '<div class="math display"><i>C</i></div>' in html
+    assert "\\frac" not in notes.html and "\\begin" not in notes.html
+    assert "Inline <i>A</i> here." in notes.html
+    assert "<i>B</i>" in notes.html and "<i>C</i>" in notes.html
+
+
+def test_inline_math_lines_count_the_line_breaks_before_it():
+    text = "First line\nsecond $a$ line\n[link](x.py) then\n\n$$\nb\n$$\nthird $c$\n"
+    notes = render(text, first_line=20)
+    assert [(m.tex, m.line) for m in notes.maths] == [("a", 21), ("\nb\n", 24), ("c", 27)]
+    assert [(l.target, l.line) for l in notes.links] == [("x.html", 22)]
 
 
 def test_source_file_links_point_at_their_pages_and_are_reported_with_lines():
@@ -43,22 +55,33 @@ def test_source_file_links_point_at_their_pages_and_are_reported_with_lines():
         ("https://example.org/x.py", 8)]
 
 
+def test_raw_html_anchors_and_links_are_collected():
+    notes = render('<a id="PrepareMHA"></a>\n\nText <a name=\'top\'></a> and <img src="fig.png">\n')
+    assert notes.anchors == ["PrepareMHA", "top"]
+    assert [(l.target, l.line) for l in notes.links] == [("fig.png", 3)]
+
+
 def test_headings_get_unique_ids_that_avoid_section_ids():
     used = {"section-0"}
-    first = render_notes("# Update rule\n\n## Section 0", [1, 2, 3], used)
-    second = render_notes("# Update rule", [9], used)
-    assert [h["id"] for h in first.headings] == ["update-rule", "section-0-2"]
-    assert [h["id"] for h in second.headings] == ["update-rule-2"]
+    first = render("# Update rule\n\n## Section 0", used_ids=used)
+    second = render("# Update rule", 9, used_ids=used)
+    assert [h.id for h in first.headings] == ["update-rule", "section-0-2"]
+    assert [h.id for h in second.headings] == ["update-rule-2"]
     assert '<h1 id="update-rule">' in first.html
 
 
-def test_fenced_code_in_notes_is_left_for_pygments_and_highlighted_with_its_classes():
-    notes = render("Before\n\n```python\nx = compute(1)\n```\n\n- item\n\n  ```bash\n  ls -l\n  ```\n")
-    assert [(f.code, f.lang) for f in notes.fences] == [("x = compute(1)\n", "python"), ("ls -l\n", "bash")]
-    html = fill_fences(notes.html, [highlight_fenced_code(f.code, f.lang) for f in notes.fences])
-    assert '<pre class="highlight"><code class="language-python">' in html
-    assert '<span class="n">compute</span>' in html
-    assert '<li>' in html and '<code class="language-bash">' in html and "\x04" not in html
+def test_fenced_code_in_notes_is_highlighted_by_the_fence_rule():
+    notes = render("Before\n\n```python\nx = compute(1)\n```\n\n- item\n\n  ```bash\n  ls -l\n  ```\n",
+                   highlight=highlight_fenced_code)
+    assert '<pre class="highlight"><code class="language-python">' in notes.html
+    assert '<span class="n">compute</span>' in notes.html
+    assert '<li>' in notes.html and '<code class="language-bash">' in notes.html
+
+
+def test_old_placeholder_bytes_in_prose_are_only_text():
+    notes = render("Odd \x02" "0\x03 bytes and \x040\x05 here, then $x$.", math_html=["<i>X</i>"])
+    assert notes.html.count("<i>X</i>") == 1
+    assert "\x02" "0\x03" in notes.html and "\x040\x05" in notes.html
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +91,14 @@ def typesetter(tmp_path_factory):
     setter.close()
 
 
-def test_mathjax_typesets_required_macros_to_svg_with_assistive_mathml(typesetter):
+def test_mathjax_typesets_required_macros_to_commonhtml_with_assistive_mathml(typesetter):
     requests = [("\\textcolor{red}{x} + \\hat{\\beta}_1", False), ("\\frac{a}{b}", True),
                 ("\\begin{align}a &= \\vert b \\vert\\end{align}", True)]
     results = typesetter.typeset(requests)
     for request in requests:
         ok, html = results[request]
         assert ok, html
-        assert "<svg" in html and "<mjx-assistive-mml" in html and "<math" in html
+        assert 'jax="CHTML"' in html and "<mjx-assistive-mml" in html and "<math" in html
         assert "merror" not in html
     assert 'display="true"' in results[requests[1]][1]
 
@@ -103,7 +126,7 @@ def test_a_worker_that_died_is_replaced_on_the_next_request(tmp_path):
     setter._worker.kill()                     # e.g. killed by the OOM killer between two rebuilds of `serve`
     setter._worker.wait()
     ok, html = setter.typeset([("a^2", False)])[("a^2", False)]
-    assert ok and "<svg" in html
+    assert ok and "<mjx-container" in html
     setter.close()
 
 

@@ -1,8 +1,10 @@
 """Which text of the notes is math (utils/markdown_parser.py): the cases an author writes and means as TeX."""
+from types import SimpleNamespace
+
 import pytest
 
 from utils.markdown_parser import make_parser
-from utils.render_markdown import render_notes
+from utils.render_markdown import parse_notes, render_notes
 from utils.split_sections import split_python
 
 MATH_TYPES = {"math_inline", "math_inline_double", "math_block", "math_block_label", "amsmath"}
@@ -31,8 +33,10 @@ def structure(text: str):
     return [t.type for t in tokens(text) if t.type in BLOCK_TYPES]
 
 
-def render(text: str):
-    return render_notes(text, list(range(1, text.count("\n") + 2)), set())
+def render(text: str, lines=None):
+    """Parsed and rendered notes: `.maths` as parsed, `.html` with each equation drawn as `[MATH]`."""
+    parsed = parse_notes(text, lines or list(range(1, text.count("\n") + 2)), set())
+    return SimpleNamespace(maths=parsed.maths, html=render_notes(parsed, ["[MATH]"] * len(parsed.maths)))
 
 
 @pytest.mark.parametrize("line", ["+ b", "- b", "* b", "1. b", "# b", "> b", " + b", "---"])
@@ -98,7 +102,7 @@ def test_indented_align_in_a_comment_note_is_math():
     assert block.type == "amsmath"
     assert block.content == "\\begin{align}\ny &= \\alpha x \\\\\nz &= \\beta y\n\\end{align}"
     assert block.map == [2, 5]
-    notes = render_notes(section.notes, section.notes_lines, set())
+    notes = render(section.notes, section.notes_lines)
     assert [(m.display, m.line) for m in notes.maths] == [(True, 4)]
     assert "<pre>" not in notes.html
 

@@ -1,5 +1,6 @@
 """The generator handles any package: a generated package of 200 modules and ~2000 equations builds without
-a crash in reasonable time, and planted failures among them are each reported with file:line."""
+a crash in reasonable time, and planted failures among them are each reported with file:line while every
+page still builds."""
 import time
 
 from site_core_helpers import build, make_project
@@ -37,13 +38,14 @@ def test_two_hundred_modules_two_thousand_equations_build_and_failures_are_each_
     result = build(project)
     cold_seconds = time.perf_counter() - started
     assert cold_seconds < SECONDS_LIMIT
-    assert len(result.errors) == 3, result.errors
-    assert result.errors[0].endswith("m017.py:12: syntax error: invalid syntax")
-    assert "m101.py:14: invalid TeX: x_{101}^{(0)} = \\frac{{0 + 101}{\\beta_0} -- MathJax:" in result.errors[1]
-    assert result.errors[2].endswith("m150.py:9: broken link -> m999.html (no page or file m999.html)")
+    assert result.ok and not result.errors
+    assert len(result.warnings) == 3, result.warnings
+    assert result.warnings[0].endswith("m017.py:12: syntax error: invalid syntax")
+    assert "m101.py:14: invalid TeX: x_{101}^{(0)} = \\frac{{0 + 101}{\\beta_0} -- MathJax:" in result.warnings[1]
+    assert result.warnings[2].endswith("m150.py:9: broken link -> m999.html: m999.html does not exist (no page or file)")
     # Distinct equations: the docstring ones repeat across modules, the others do not.
     assert result.equations_typeset >= (MODULES - 1) * 2 * STEPS  # m017 cannot be parsed
-    assert not project["out"].exists()
+    assert len(list(project["out"].glob("m*.html"))) == MODULES   # the faulty pages too
 
     for index in (17, 101, 150):
         (source / f"m{index:03d}.py").write_text(module_source(index))
