@@ -12,9 +12,9 @@ CHROMIUM ?= /usr/bin/chromium
 # second thread costs more than it gives for these small models.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup bytecode mathjax-snapshot docs docs-check serve figures test bench-docs bench-corpus mnist bench-mnist chromium clean
+.PHONY: setup bytecode mathjax-bundle docs docs-check serve figures test bench-docs bench-corpus mnist bench-mnist chromium clean
 
-setup: $(DEPS) $(NODE) bytecode mathjax-snapshot
+setup: $(DEPS) $(NODE) bytecode mathjax-bundle
 
 # The virtual environment: torch is pinned *before* the rest, so nothing can
 # pull an unpinned (CUDA) torch.
@@ -37,10 +37,10 @@ bytecode: $(DEPS)
 	@$(PY) -m compileall -q utils
 	@$(PY) -m utils.render_page templates
 
-# A V8 startup snapshot of the MathJax worker (utils/mathjax_snapshot.py), so a build does not wait for
-# Node to load MathJax. Cheap to check, so checked every time; a stale one is never used.
-mathjax-snapshot: $(DEPS) $(NODE)
-	@$(PY) -m utils.mathjax_snapshot
+# The MathJax worker bundled with esbuild (utils/mathjax_install.py): same answers, a faster cold build.
+# Cheap to check, so checked every time; a stale one is never used.
+mathjax-bundle: $(DEPS) $(NODE)
+	@$(PY) -m utils.mathjax_install
 
 # Debian's Chromium, for the real-browser tests (Playwright's own browser
 # download does not work on these machines).
@@ -49,23 +49,23 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-docs: $(DEPS) $(NODE) bytecode mathjax-snapshot
+docs: $(DEPS) $(NODE) bytecode mathjax-bundle
 	$(PY) -m utils.build --source labml_nn --out docs
 
-docs-check: $(DEPS) $(NODE) bytecode mathjax-snapshot
+docs-check: $(DEPS) $(NODE) bytecode mathjax-bundle
 	$(PY) -m utils.build --source labml_nn --out docs --check
 
-serve: $(DEPS) $(NODE) bytecode mathjax-snapshot
+serve: $(DEPS) $(NODE) bytecode mathjax-bundle
 	$(PY) -m utils.serve --source labml_nn --out docs
 
 # Figures drawn by code (e.g. the RAdam rectification plot); committed.
 figures: $(DEPS)
 	$(PY) -m labml_nn.optimizers.radam_plot
 
-test: $(DEPS) $(NODE) bytecode mathjax-snapshot chromium
+test: $(DEPS) $(NODE) bytecode mathjax-bundle chromium
 	$(PY) -m pytest -q
 
-bench-docs: $(DEPS) $(NODE) bytecode mathjax-snapshot
+bench-docs: $(DEPS) $(NODE) bytecode mathjax-bundle
 	$(PY) -m utils.bench
 
 # The site build on the labml-nn 0.5.1 corpus (downloaded once into .bench-cache/) against pycco.

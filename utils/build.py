@@ -213,7 +213,7 @@ class _Build:
     def prepare_pages(self, sources):
         """{url: PageInfo}, {url: PreparedPage} of the pages prepared or decoded here. An unchanged page
         (same source bytes and generator) keeps its info from the manifest and is not decoded at all."""
-        from .prepare_page import PreparedPage, finish_page, prepare_or_fail
+        from .prepare_page import PreparedPage, code_to_highlight, finish_page, highlight_page, prepare_or_fail
 
         old_pages = self.manifest.get("pages", {})
         infos, prepared, parsed_pages = {}, {}, []
@@ -228,21 +228,33 @@ class _Build:
                 prepared[url] = PreparedPage.from_dict(cached)
                 infos[url] = self.page_info(url, source.display, key, prepared[url])
                 continue
-            parsed, failed = prepare_or_fail(source)
-            if failed is not None:
-                prepared[url] = failed
-                infos[url] = self.page_info(url, source.display, key, failed)
-                continue
-            # Every equation goes to MathJax now; Node typesets while Python parses and highlights.
-            self.typesetter.submit((math.tex, math.display) for math in parsed.maths)
-            parsed_pages.append((url, key, source, parsed))
-        typeset_before = self.typesetter.typeset_count
-        for url, key, source, parsed in parsed_pages:
-            page = finish_page(parsed, self.typesetter.typeset((m.tex, m.display) for m in parsed.maths))
-            self.cache.put_page(key, page.to_dict())
-            prepared[url] = page
-            infos[url] = self.page_info(url, source.display, key, page)
-        self.result.equations_typeset = self.typesetter.typeset_count - typeset_before
+            parsed_pages.append((url, key, source))
+        highlighter = _start_highlighter(len(parsed_pages))
+        try:
+            ready = []
+            for url, key, source in parsed_pages:
+                parsed, failed = prepare_or_fail(source)
+                if failed is not None:
+                    prepared[url] = failed
+                    infos[url] = self.page_info(url, source.display, key, failed)
+                    continue
+                # Every equation goes to MathJax now, and the code to the highlighter: Node and the
+                # highlighter work while this process parses the next pages.
+                self.typesetter.submit((math.tex, math.display) for math in parsed.maths)
+                code = code_to_highlight(parsed)
+                highlighted = highlighter.submit(highlight_page, code) if highlighter and code else None
+                ready.append((url, key, source, parsed, highlighted))
+            typeset_before = self.typesetter.typeset_count
+            for url, key, source, parsed, highlighted in ready:
+                page = finish_page(parsed, self.typesetter.typeset((m.tex, m.display) for m in parsed.maths),
+                                   highlighted.result() if highlighted is not None else None)
+                self.cache.put_page(key, page.to_dict())
+                prepared[url] = page
+                infos[url] = self.page_info(url, source.display, key, page)
+            self.result.equations_typeset = self.typesetter.typeset_count - typeset_before
+        finally:
+            if highlighter is not None:
+                highlighter.shutdown(cancel_futures=True)
         return dict(sorted(infos.items())), prepared
 
     @staticmethod
@@ -283,7 +295,7 @@ class _Build:
         from .mathjax_install import MathJaxNotFound
         from .render_page import render_template
         from .search_index import merge_search_docs, search_index_script
-        from .site_navigation import breadcrumbs, build_tree, prev_next_all, root_prefix
+        from .site_navigation import breadcrumbs, build_tree, local_tree, prev_next_all, root_prefix
         from .sitemap import make_sitemap, page_address
         from .typeset_math import MathJaxUnavailable
         from .write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file, discard,
@@ -292,7 +304,8 @@ class _Build:
 
         config, out = self.config, self.out
         titles = {url: info.title for url, info in infos.items()}
-        site = {"title": config.title, "url": config.url, "repo_url": config.repo_url, "tree": build_tree(titles)}
+        site = {"title": config.title, "url": config.url, "repo_url": config.repo_url}
+        tree = build_tree(titles)
         neighbours = prev_next_all(titles)
         templates_hash = content_hash(tree_files(self.templates), self.templates) if self.templates.is_dir() else ""
         site_key = _sha(self.version, templates_hash, json.dumps(site, sort_keys=True))
@@ -306,14 +319,21 @@ class _Build:
             except OutputConflict as error:
                 self.result.errors.append(str(error))
                 return
-        pages_manifest = {}
+        pages_manifest, folder_trees = {}, {}
         staging = make_staging_folder(out)
         try:
             for url, info in infos.items():
                 source_path = self.source_path(info.rel)
                 prev, nxt = neighbours[url]
                 crumbs = breadcrumbs(url, titles, config.title)
-                render_key = _sha(site_key, info.key, json.dumps([crumbs, prev, nxt, source_path], sort_keys=True))
+                folder = url.rpartition("/")[0]
+                if folder not in folder_trees:   # the pages of a folder show the same tree
+                    shown = local_tree(tree, url)
+                    folder_trees[folder] = (shown, _sha(json.dumps(shown)))
+                shown, tree_key = folder_trees[folder]
+                page_site = dict(site, tree=shown)
+                # repr, not JSON: these dicts are built in a fixed order, and JSON cost a tenth of a rebuild.
+                render_key = _sha(site_key, info.key, tree_key, repr((crumbs, prev, nxt, source_path)))
                 pages_manifest[url] = {"render_key": render_key, "info": info.__dict__}
                 old = old_pages.get(url)
                 if (old is not None and old["render_key"] == render_key and url in current
@@ -321,7 +341,7 @@ class _Build:
                     link_or_copy(staging, url, out / url)   # the same page as last time
                     continue
                 page = prepared.get(url) or self.load_prepared(info, sources[url])
-                write_file(staging, url, render_template(self.templates, "page.html", site, {
+                write_file(staging, url, render_template(self.templates, "page.html", page_site, {
                     "title": page.title, "summary": page.summary, "url": url, "root": root_prefix(url),
                     "source_path": source_path,
                     "view_source_url": config.repo_url + source_path if config.repo_url else "",
@@ -337,7 +357,8 @@ class _Build:
                        + self.math_css.strip() + "\n")
             write_file(staging, SEARCH_INDEX, search_index_script(merge_search_docs(
                 (info.title, url, info.search_docs) for url, info in infos.items())))
-            write_file(staging, "404.html", self.render_404(site, render_template))
+            write_file(staging, "404.html", self.render_404(dict(site, tree=local_tree(tree, "404.html")),
+                                                            render_template))
             if config.url:
                 write_file(staging, "sitemap.xml", make_sitemap(config.url, list(infos)))
             write_output_list(staging, generated)
@@ -405,6 +426,23 @@ class _Build:
                               "headings": [], "notes_html": notes}]}
         name = "404.html" if (self.templates / "404.html").is_file() else "page.html"
         return render_template(self.templates, name, site, page)
+
+
+# Pygments is the largest part of preparing a page. With this many pages to prepare, a second Python process
+# highlights while this one parses Markdown (and Node typesets): see the closing note of issue 11 for what
+# it measured. Fewer pages would not pay back the process's start (about 0.3 s).
+HIGHLIGHTER_MIN_PAGES = 20
+
+
+def _start_highlighter(pages: int):
+    """A one-process pool for `highlight_page`, or None when it would not pay (few pages, one core)."""
+    if pages < HIGHLIGHTER_MIN_PAGES or (os.cpu_count() or 1) < 2:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: this process has threads (the MathJax reader), which a fork must not copy.
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _warning_order(warning: str):

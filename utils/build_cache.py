@@ -99,7 +99,7 @@ class BuildCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self._manifest_path(out)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(manifest, sort_keys=True))
+        tmp.write_text(json.dumps(manifest, separators=(",", ":")))
         os.replace(tmp, path)
 
     # -- rendered pages, keyed by source bytes + generator version ---------------------------------------

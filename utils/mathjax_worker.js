@@ -15,7 +15,7 @@
 // equations came before it (or whether they came from the cache), and so is every equation's HTML.
 //
 // Each equation also drops what MathJax writes for the browser's own MathJax and old browsers but that a
-// static page never reads (MathJaxHTML below): a tenth of the bytes, the same rendering and the same MathML.
+// static page never reads (`slim` below): a tenth of the bytes, the same rendering and the same MathML.
 //
 // Started as `node mathjax_worker.js`, with NODE_PATH naming the node_modules folder that holds mathjax-full
 // (utils/mathjax_install.py finds it), so it runs from any folder; or as the bundle of this file that
@@ -53,6 +53,19 @@ function slim(adaptor, container) {
   return container;
 }
 
+// Commands whose effect outlives the equation that uses them (macros, environments, operators, colours, tag
+// forms, package options), by the names MathJax 3.2's TeX packages give them.
+const STATEFUL = new Set([
+  'newcommand', 'renewcommand', 'newenvironment', 'renewenvironment', 'def', 'let', 'DeclareMathOperator',
+  'DeclarePairedDelimiter', 'DeclarePairedDelimiterX', 'DeclarePairedDelimiterXPP', 'DeclarePairedDelimiters',
+  'DeclarePairedDelimitersX', 'DeclarePairedDelimitersXPP', 'newtagform', 'renewtagform', 'usetagform',
+  'mathtoolsset', 'definecolor', 'Newextarrow', 'setOptions', 'require', 'Require',
+]);
+
+function mayChangeState(source) {
+  return (source.match(/\\[A-Za-z]+/g) || []).some((cs) => STATEFUL.has(cs.slice(1)));
+}
+
 function loadMathJax() {
   const {mathjax} = require('mathjax-full/js/mathjax.js');
   const {TeX} = require('mathjax-full/js/input/tex.js');
@@ -66,21 +79,26 @@ function loadMathJax() {
   const packages = AllPackages.filter((name) => name !== 'noerrors' && name !== 'noundefined');
   const adaptor = liteAdaptor();
   AssistiveMmlHandler(RegisterHTMLHandler(adaptor));
-  const tex = new TeX({
-    packages,
-    formatError: (jax, error) => { throw error; },
-  });
   const chtml = new CHTML({fontURL: FONT_FOLDER, adaptiveCSS: false});
-  const html = mathjax.document('', {InputJax: tex, OutputJax: chtml});
+  const fresh = () => {
+    const tex = new TeX({packages, formatError: (jax, error) => { throw error; }});
+    return {tex, html: mathjax.document('', {InputJax: tex, OutputJax: chtml})};
+  };
+  let current = fresh();
   let css = null;
   return {
     typeset(request) {
-      // Each equation starts with fresh equation numbering and labels, so output never depends on order.
+      // Each equation starts with fresh equation numbering and labels and none of the definitions of the ones
+      // before it, so output never depends on order (or on which equations came from the cache). Fresh TeX
+      // input takes a few ms, so it is made only after an equation that may have defined something.
+      if (current === null) current = fresh();
+      const {tex, html} = current;
       tex.parseOptions.tags.reset();
+      if (mayChangeState(request.tex)) current = null;
       return adaptor.outerHTML(slim(adaptor, html.convert(request.tex, {display: Boolean(request.display)})));
     },
     stylesheet() {
-      if (css === null) css = adaptor.textContent(chtml.styleSheet(html)) + CONTAINER_CSS;
+      if (css === null) css = adaptor.textContent(chtml.styleSheet((current || fresh()).html)) + CONTAINER_CSS;
       return css;
     },
   };

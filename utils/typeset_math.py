@@ -1,4 +1,9 @@
-"""TeX -> SVG (with assistive MathML) at build time, in ONE long-lived Node worker running MathJax.
+"""TeX -> MathJax CommonHTML (with assistive MathML) at build time, in ONE long-lived Node worker.
+
+The worker (utils/mathjax_worker.js) is started where `utils.mathjax_install` finds MathJax, as its esbuild
+bundle when a current one exists. Its output draws characters with MathJax's web fonts: `stylesheet()` is the
+CSS (served at static/mathjax.css, naming its fonts as mathjax-fonts/<file>.woff) and
+`mathjax_install.mathjax_font_files()` says which font files to copy beside it.
 
 Equations are streamed to the worker as pages are prepared (`submit`), so MathJax works while Python
 prepares the next page, and collected when they are needed (`typeset`, which waits only for the ones it
@@ -10,7 +15,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -45,9 +50,6 @@ class MathTypesetter:
         self._salt = None
         self.typeset_count = 0        # equations actually sent to MathJax (not from the cache)
         self._in_flight: Dict[Request, int] = {}   # sent to the worker, answer not yet collected
-        self._unanswered: Dict[int, dict] = {}     # requests sent to the worker, by id, until answered
-        self._snapshot_failed = False              # the snapshot would not start: use the plain worker
-        self._from_snapshot = False
         self._last_id = 0
         self._stylesheet_id: Optional[int] = None  # stylesheet asked for, answer not yet collected
 
@@ -76,11 +78,8 @@ class MathTypesetter:
                 raise MathJaxUnavailable("node is not on PATH: install Node.js (20+) to typeset math")
             _mathjax_version()
             command = worker_command(node, WORKER)
-            self._from_snapshot = "--snapshot-blob" in command
             # stderr goes to a file, not a pipe: nothing reads it until the worker fails, and a full pipe
             # would stall the worker.
-            import tempfile
-
             self._stderr = tempfile.TemporaryFile()
             self._worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=self._stderr, cwd=str(REPO_ROOT), env=worker_environment())
@@ -106,20 +105,17 @@ class MathTypesetter:
 
     @staticmethod
     def _read_answers(worker: subprocess.Popen, answers: Dict[int, dict], answered: threading.Condition) -> None:
-        answered_any = False
         for line in worker.stdout:
             answer = json.loads(line)
-            answered_any = True
             with answered:
                 answers[answer["id"]] = answer
                 answered.notify_all()
         with answered:
-            answers[-1] = {"stopped": True, "answered": answered_any}  # this worker is gone
+            answers[-1] = {"stopped": True}  # this worker is gone
             answered.notify_all()
 
     def _send(self, requests: List[dict]) -> None:
         worker = self._start_worker()
-        self._unanswered.update((r["id"], r) for r in requests)
         try:
             worker.stdin.write("".join(json.dumps(r) + "\n" for r in requests).encode("utf-8"))
             worker.stdin.flush()
@@ -127,33 +123,21 @@ class MathTypesetter:
             pass  # reported by _wait, with the worker's stderr
 
     def _wait(self, ids: List[int]) -> Dict[int, dict]:
-        while True:
-            answered = self._answered
-            with answered:
-                while not all(i in self._answers for i in ids) and -1 not in self._answers:
-                    answered.wait()
-                if all(i in self._answers for i in ids):
-                    for i in ids:
-                        self._unanswered.pop(i, None)
-                    return {i: self._answers.pop(i) for i in ids}
-            # This worker is gone.
-            self._worker.wait()
-            self._stderr.seek(0)
-            error = self._stderr.read().decode("utf-8", "replace").strip()
-            self._stderr.close()
-            self._worker = None
-            if self._from_snapshot and not self._answers[-1]["answered"]:
-                # The snapshot would not start (a Node update, say): the plain worker gives the same answers.
-                self._snapshot_failed = True
-                reason = error.splitlines()[0][:200] if error else "no output"
-                print(f"warning: the MathJax worker snapshot would not load ({reason}); using the plain worker "
-                      "(slower): run `make mathjax-snapshot`", file=sys.stderr)
-                self._send(list(self._unanswered.values()))
-                continue
-            self._in_flight.clear()
-            self._unanswered.clear()
-            self._stylesheet_id = None
-            raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
+        answered = self._answered
+        with answered:
+            while not all(i in self._answers for i in ids) and -1 not in self._answers:
+                answered.wait()
+            if all(i in self._answers for i in ids):
+                return {i: self._answers.pop(i) for i in ids}
+        # The worker is gone: what it had in flight is lost.
+        self._worker.wait()
+        self._stderr.seek(0)
+        error = self._stderr.read().decode("utf-8", "replace").strip()
+        self._stderr.close()
+        self._worker = None
+        self._in_flight.clear()
+        self._stylesheet_id = None
+        raise MathJaxUnavailable("the MathJax worker stopped: " + (error[:1500] or "no output"))
 
     def _next_id(self) -> int:
         self._last_id += 1
@@ -201,7 +185,6 @@ class MathTypesetter:
         """Start typesetting these equations now (those not cached and not already sent); returns at once."""
         if self._worker is not None and self._worker.poll() is not None:
             self._in_flight.clear()  # the worker died: what it had in flight is lost, send it again
-            self._unanswered.clear()
             self._stylesheet_id = None
         fresh = sorted(set(requests) - self._in_flight.keys())
         if not fresh:
