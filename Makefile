@@ -12,9 +12,9 @@ CHROMIUM ?= /usr/bin/chromium
 # second thread costs more than it gives for these small models.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup bytecode mathjax-bundle docs docs-check serve figures test bench-docs bench-corpus mnist bench-mnist chromium clean
+.PHONY: setup mathjax-bundle docs docs-check serve figures test bench-docs bench-corpus mnist bench-mnist chromium clean
 
-setup: $(DEPS) $(NODE) bytecode mathjax-bundle
+setup: $(DEPS) $(NODE) mathjax-bundle
 
 # The virtual environment: torch is pinned *before* the rest, so nothing can
 # pull an unpinned (CUDA) torch.
@@ -30,13 +30,6 @@ $(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The generator's bytecode, compiled ahead as pip does for installed packages: where PYTHONDONTWRITEBYTECODE
-# is set (as on CI), Python would otherwise compile utils/ again on every build. The templates' compiled code
-# goes to templates/__pycache__/ (utils/render_page.py); an edited template is simply compiled in memory.
-bytecode: $(DEPS)
-	@$(PY) -m compileall -q utils
-	@$(PY) -m utils.render_page templates
-
 # The MathJax worker bundled with esbuild (utils/mathjax_install.py): same answers, a faster cold build.
 # Cheap to check, so checked every time; a stale one is never used.
 mathjax-bundle: $(DEPS) $(NODE)
@@ -49,23 +42,23 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-docs: $(DEPS) $(NODE) bytecode mathjax-bundle
-	$(PY) -m utils.build --source labml_nn --out docs
+docs: $(DEPS) $(NODE) mathjax-bundle
+	$(PY) -m utils.build --source labml_nn --out docs --strict --cache-dir .docs-cache
 
-docs-check: $(DEPS) $(NODE) bytecode mathjax-bundle
-	$(PY) -m utils.build --source labml_nn --out docs --check
+docs-check: $(DEPS) $(NODE) mathjax-bundle
+	$(PY) -m utils.build --source labml_nn --out docs --strict --cache-dir .docs-cache --check
 
-serve: $(DEPS) $(NODE) bytecode mathjax-bundle
-	$(PY) -m utils.serve --source labml_nn --out docs
+serve: $(DEPS) $(NODE) mathjax-bundle
+	$(PY) -m utils.serve --source labml_nn --out docs --strict --cache-dir .docs-cache
 
 # Figures drawn by code (e.g. the RAdam rectification plot); committed.
 figures: $(DEPS)
 	$(PY) -m labml_nn.optimizers.radam_plot
 
-test: $(DEPS) $(NODE) bytecode mathjax-bundle chromium
+test: $(DEPS) $(NODE) mathjax-bundle chromium
 	$(PY) -m pytest -q
 
-bench-docs: $(DEPS) $(NODE) bytecode mathjax-bundle
+bench-docs: $(DEPS) $(NODE) mathjax-bundle
 	$(PY) -m utils.bench
 
 # The site build on the labml-nn 0.5.1 corpus (downloaded once into .bench-cache/) against pycco.

@@ -81,7 +81,8 @@ class RecordingTypesetter:
     def typeset(self, requests):
         requests = list(requests)
         self.requests += requests
-        return {r: (True, f'<svg data-eq="{i}"></svg>') for i, r in enumerate(sorted(set(requests)))}
+        return {r: (True, f'<mjx-container class="MathJax" jax="CHTML" data-eq="{i}"></mjx-container>')
+                for i, r in enumerate(sorted(set(requests)))}
 
     def request_stylesheet(self):
         pass
@@ -117,5 +118,5 @@ def test_every_tex_expression_in_our_sources_reaches_the_typesetter_unchanged(tm
 
     # Every equation of every page is on that page exactly where it was: count the markers.
     pages = sorted((tmp_path / "docs").rglob("*.html"))
-    shown = sum(page.read_text().count("<svg data-eq=") for page in pages)
+    shown = sum(page.read_text().count('jax="CHTML" data-eq=') for page in pages)
     assert shown == len(recorder.requests)
