@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 TORCH  := torch==2.13.0
 DEPS   := $(VENV)/.deps-installed
 NODE   := node_modules/.deps-installed
+BUNDLE := node_modules/.cache/labml-docs-mathjax-worker/stamp.json
 CHROMIUM ?= /usr/bin/chromium
 # 1 thread: the machines here have 2 cores, and the OpenMP spin-wait of a
 # second thread costs more than it gives for these small models.
@@ -14,7 +15,7 @@ export OMP_NUM_THREADS ?= 1
 
 .PHONY: setup mathjax-bundle docs docs-check serve figures test bench-docs bench-corpus mnist bench-mnist chromium clean
 
-setup: $(DEPS) $(NODE) mathjax-bundle
+setup: $(DEPS) $(NODE) $(BUNDLE)
 
 # The virtual environment: torch is pinned *before* the rest, so nothing can
 # pull an unpinned (CUDA) torch.
@@ -31,8 +32,9 @@ $(NODE): package.json package-lock.json
 	touch $@
 
 # The MathJax worker bundled with esbuild (utils/mathjax_install.py): same answers, a faster cold build.
-# Cheap to check, so checked every time; a stale one is never used.
-mathjax-bundle: $(DEPS) $(NODE)
+# A file target, so a no-change `make docs` does not start Python to check it; a stale bundle is never used.
+mathjax-bundle: $(BUNDLE)
+$(BUNDLE): utils/mathjax_worker.js utils/mathjax_install.py $(NODE) | $(DEPS)
 	@$(PY) -m utils.mathjax_install
 
 # Debian's Chromium, for the real-browser tests (Playwright's own browser
@@ -42,23 +44,23 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-docs: $(DEPS) $(NODE) mathjax-bundle
+docs: $(DEPS) $(NODE) $(BUNDLE)
 	$(PY) -m utils.build --source labml_nn --out docs --strict --cache-dir .docs-cache
 
-docs-check: $(DEPS) $(NODE) mathjax-bundle
+docs-check: $(DEPS) $(NODE) $(BUNDLE)
 	$(PY) -m utils.build --source labml_nn --out docs --strict --cache-dir .docs-cache --check
 
-serve: $(DEPS) $(NODE) mathjax-bundle
+serve: $(DEPS) $(NODE) $(BUNDLE)
 	$(PY) -m utils.serve --source labml_nn --out docs --strict --cache-dir .docs-cache
 
 # Figures drawn by code (e.g. the RAdam rectification plot); committed.
 figures: $(DEPS)
 	$(PY) -m labml_nn.optimizers.radam_plot
 
-test: $(DEPS) $(NODE) mathjax-bundle chromium
+test: $(DEPS) $(NODE) $(BUNDLE) chromium
 	$(PY) -m pytest -q
 
-bench-docs: $(DEPS) $(NODE) mathjax-bundle
+bench-docs: $(DEPS) $(NODE) $(BUNDLE)
 	$(PY) -m utils.bench
 
 # The site build on the labml-nn 0.5.1 corpus (downloaded once into .bench-cache/) against pycco.

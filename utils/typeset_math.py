@@ -13,6 +13,7 @@ has never seen.
 """
 import hashlib
 import json
+import queue
 import shutil
 import subprocess
 import tempfile
@@ -90,7 +91,26 @@ class MathTypesetter:
             self._reader = threading.Thread(target=self._read_answers, daemon=True,
                                             args=(self._worker, self._answers, self._answered))
             self._reader.start()
+            # A writer thread feeds stdin: the pipe holds 64 KB, so writing a page's requests on this thread
+            # would block it until Node had typeset nearly all of them (the 6,000-equation file spent 12 s
+            # of its 20 s in that write).
+            self._requests: "queue.SimpleQueue[Optional[bytes]]" = queue.SimpleQueue()
+            self._writer = threading.Thread(target=self._write_requests, daemon=True,
+                                            args=(self._worker, self._requests))
+            self._writer.start()
         return self._worker
+
+    @staticmethod
+    def _write_requests(worker: subprocess.Popen, requests) -> None:
+        while True:
+            data = requests.get()
+            if data is None:
+                return
+            try:
+                worker.stdin.write(data)
+                worker.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                return  # the worker is gone: `_wait` reports it, with its stderr
 
     def start_if_cache_empty(self) -> None:
         """With nothing cached, every equation will need MathJax: start the worker now (it takes a moment
@@ -115,12 +135,8 @@ class MathTypesetter:
             answered.notify_all()
 
     def _send(self, requests: List[dict]) -> None:
-        worker = self._start_worker()
-        try:
-            worker.stdin.write("".join(json.dumps(r) + "\n" for r in requests).encode("utf-8"))
-            worker.stdin.flush()
-        except BrokenPipeError:
-            pass  # reported by _wait, with the worker's stderr
+        self._start_worker()
+        self._requests.put("".join(json.dumps(r) + "\n" for r in requests).encode("utf-8"))
 
     def _wait(self, ids: List[int]) -> Dict[int, dict]:
         answered = self._answered
@@ -228,15 +244,17 @@ class MathTypesetter:
 
     def close(self) -> None:
         if self._worker is not None:
-            try:
-                # No answer is wanted after close: stop Node rather than wait while it tears its heap down.
-                self._worker.kill()
-                self._worker.stdin.close()
-                self._worker.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self._worker.kill()
-                self._worker.wait()
+            self._requests.put(None)
+            # No answer is wanted after close: stop Node rather than wait while it tears its heap down. A
+            # write in progress then fails at once, so the writer is done before stdin is closed.
+            self._worker.kill()
+            self._worker.wait()
+            self._writer.join(timeout=5)
             self._reader.join(timeout=5)
+            try:
+                self._worker.stdin.close()
+            except OSError:
+                pass
             self._worker.stdout.close()
             self._stderr.close()
             self._worker = None
