@@ -242,12 +242,14 @@ class _Build:
                 # highlighter work while this process parses the next pages.
                 self.typesetter.submit((math.tex, math.display) for math in parsed.maths)
                 code = code_to_highlight(parsed)
-                highlighted = highlighter.submit(highlight_page, code) if highlighter and code else None
+                highlighted = highlighter.submit(highlight_page, code) if highlighter and code else code
                 ready.append((url, key, source, parsed, highlighted))
             typeset_before = self.typesetter.typeset_count
             for url, key, source, parsed, highlighted in ready:
+                # Highlighted before its equations are collected: MathJax may still be at work on them.
+                highlighted = highlighted.result() if highlighter and highlighted else highlight_page(highlighted)
                 page = finish_page(parsed, self.typesetter.typeset((m.tex, m.display) for m in parsed.maths),
-                                   highlighted.result() if highlighted is not None else None)
+                                   highlighted)
                 self.cache.put_page(key, page.to_dict())
                 prepared[url] = page
                 infos[url] = self.page_info(url, source.display, key, page)
@@ -406,11 +408,11 @@ class _Build:
 
     def source_path(self, rel: str) -> str:
         """The source file's path in its repository (for "view source"), else inside the source's parent."""
-        full = (self.source / rel).resolve()
+        source = self.source.resolve()   # files inside it are not resolved one by one: a rebuild's cost
         try:
-            return full.relative_to(Path(self.config.source_root).resolve()).as_posix()
+            return (source.relative_to(Path(self.config.source_root).resolve()) / rel).as_posix()
         except ValueError:
-            return f"{self.source.resolve().name}/{rel}"
+            return f"{source.name}/{rel}"
 
     def render_404(self, site: dict, render_template) -> str:
         from urllib.parse import urlsplit
