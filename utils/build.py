@@ -71,7 +71,7 @@ class PageInfo:
     anchors: Optional[List[str]]    # None: the page failed, its anchors are unknown
     links: List[Tuple[str, int]]
     warnings: List[Tuple[int, str]]
-    search_docs: list
+    search_json: str                # its search entries, serialised once (search_index.page_search_json)
     key: str                        # source bytes + generator version: the prepared page in the cache
 
     @classmethod
@@ -160,6 +160,7 @@ class _Build:
         self.cache, self.manifest, self.typesetter, self.check, self.result = cache, manifest, typesetter, check, result
         self.display_root = _display_root(source)
         self.version = content_hash(generator_files())
+        self.source_prefix: Optional[str] = None   # see source_path
 
     def run(self, fingerprint: Optional[str]) -> None:
         from .errors import SourceError
@@ -261,15 +262,15 @@ class _Build:
 
     @staticmethod
     def page_info(url: str, display: str, key: str, page) -> PageInfo:
-        from .search_index import page_search_docs
+        from .search_index import page_search_docs, page_search_json
 
         # A page that failed has no anchors of its own: links into it are not checked (its own warning says why).
         return PageInfo(rel=page.rel, display=display, title=page.title,
                         anchors=None if page.failed else page.anchors, links=page.links,
                         warnings=page.warnings, key=key,
-                        search_docs=page_search_docs({"title": page.title, "sections": [
+                        search_json=page_search_json(page_search_docs({"title": page.title, "sections": [
                             {"id": s.id, "headings": s.headings, "notes_text": s.notes_text}
-                            for s in page.sections]}))
+                            for s in page.sections]})))
 
     # -- check_links ------------------------------------------------------------------------------------
     def check_links(self, infos: Dict[str, PageInfo], assets):
@@ -296,13 +297,13 @@ class _Build:
 
         from .mathjax_install import MathJaxNotFound
         from .render_page import render_template
-        from .search_index import merge_search_docs, search_index_script
+        from .search_index import search_index_script
         from .site_navigation import breadcrumbs, build_tree, local_tree, prev_next_all, root_prefix
         from .sitemap import make_sitemap, page_address
         from .typeset_math import MathJaxUnavailable
         from .write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file, discard,
-                                 link_or_copy, list_files, make_staging_folder, swap_into_place, write_file,
-                                 write_output_list)
+                                 file_mode, link_or_copy, list_files, make_staging_folder, swap_into_place,
+                                 write_file, write_output_list)
 
         config, out = self.config, self.out
         titles = {url: info.title for url, info in infos.items()}
@@ -321,7 +322,7 @@ class _Build:
             except OutputConflict as error:
                 self.result.errors.append(str(error))
                 return
-        pages_manifest, folder_trees = {}, {}
+        pages_manifest, folder_trees, mode = {}, {}, file_mode()
         staging = make_staging_folder(out)
         try:
             for url, info in infos.items():
@@ -340,7 +341,7 @@ class _Build:
                 old = old_pages.get(url)
                 if (old is not None and old["render_key"] == render_key and url in current
                         and current[url] == old_outputs.get(url)):
-                    link_or_copy(staging, url, out / url)   # the same page as last time
+                    link_or_copy(staging, url, out / url, mode)   # the same page as last time
                     continue
                 page = prepared.get(url) or self.load_prepared(info, sources[url])
                 write_file(staging, url, render_template(self.templates, "page.html", page_site, {
@@ -357,8 +358,8 @@ class _Build:
                 copy_file(staging, rel, self.source / rel)
             write_file(staging, MATH_CSS, "/* MathJax CommonHTML output (written by the site build) */\n"
                        + self.math_css.strip() + "\n")
-            write_file(staging, SEARCH_INDEX, search_index_script(merge_search_docs(
-                (info.title, url, info.search_docs) for url, info in infos.items())))
+            write_file(staging, SEARCH_INDEX, search_index_script(
+                (info.title, url, info.search_json) for url, info in infos.items()))
             write_file(staging, "404.html", self.render_404(dict(site, tree=local_tree(tree, "404.html")),
                                                             render_template))
             if config.url:
@@ -408,11 +409,13 @@ class _Build:
 
     def source_path(self, rel: str) -> str:
         """The source file's path in its repository (for "view source"), else inside the source's parent."""
-        source = self.source.resolve()   # files inside it are not resolved one by one: a rebuild's cost
-        try:
-            return (source.relative_to(Path(self.config.source_root).resolve()) / rel).as_posix()
-        except ValueError:
-            return f"{source.name}/{rel}"
+        if self.source_prefix is None:   # once a build: resolving paths was a thirtieth of a one-file rebuild
+            source = self.source.resolve()
+            try:
+                self.source_prefix = source.relative_to(Path(self.config.source_root).resolve()).as_posix()
+            except ValueError:
+                self.source_prefix = source.name
+        return rel if self.source_prefix == "." else f"{self.source_prefix}/{rel}"
 
     def render_404(self, site: dict, render_template) -> str:
         from urllib.parse import urlsplit

@@ -5,14 +5,19 @@ The index covers page titles, section headings and prose. It is returned as Java
 it with a ``<script>`` tag on first use of the search box, so search works offline and from
 ``file://``, where ``fetch()`` is blocked.
 
-Shape (kept compact: an inverted index, not the full text)::
+Shape: each page's entries as the page alone gives them, so that a build serialises a page's part
+once, when it prepares the page, and a rebuild only joins those strings (merging every page's terms on each
+build was a tenth of a one-file rebuild of the labml-nn corpus)::
 
     {
-      "pages":    [[page title, page url], ...],
-      "docs":     [[page number, section anchor ("" for the page top), section heading, snippet], ...],
-      "terms":    ["adam", "bias", ...],                 # sorted, so prefixes are one run
-      "postings": [[gap, weight, gap, weight, ...], ...]  # per term: doc ids as gaps, with a weight
+      "pages": [[page title, page url, [
+                  [section anchor ("" for the page top), section heading, snippet, {term: weight, ...}],
+                  ...]],
+                ...]
     }
+
+The browser inverts it once, on the first search (``templates/static/site.js``): sorted terms, so that a
+prefix is one run, each with its (document, weight) pairs.
 
 A word in the page title weighs most, then one in a heading, then one in the prose (more uses count
 a little more). Words are folded the same way as in ``templates/static/site.js``: lower case,
@@ -79,7 +84,7 @@ def _snippet(text: str, heading: str) -> str:
 
 def page_search_docs(page: Mapping) -> list[list]:
     """One page's entries: [[section anchor, heading, snippet, {term: weight}], ...]. A page's entries depend on
-    that page alone, so a build keeps them with the page and only merges them (`merge_search_docs`)."""
+    that page alone, so a build keeps them, serialised, with the page (`page_search_json`)."""
     title = str(page.get("title", ""))
     docs: list[list] = []
     for position, section in enumerate(page.get("sections", [])):
@@ -106,41 +111,26 @@ def page_search_docs(page: Mapping) -> list[list]:
     return docs
 
 
-def merge_search_docs(pages: Iterable[tuple]) -> dict:
-    """The index (see the module docstring) from (title, url, page_search_docs(...)) of every page."""
-    page_list: list[list[str]] = []
-    docs: list[list] = []
-    weights: dict[str, dict[int, int]] = defaultdict(dict)
-    for title, url, page_docs in pages:
-        page_number = len(page_list)
-        page_list.append([str(title), str(url)])
-        for anchor, heading, snippet, term_weights in page_docs:
-            doc_id = len(docs)
-            docs.append([page_number, anchor, heading, snippet])
-            for term, weight in term_weights.items():
-                weights[term][doc_id] = weight
-    terms = sorted(weights)
-    postings = []
-    for term in terms:
-        flat: list[int] = []
-        previous = 0
-        for doc_id, weight in weights[term].items():  # doc ids were added in increasing order
-            flat += [doc_id - previous, weight]
-            previous = doc_id
-        postings.append(flat)
-    return {"pages": page_list, "docs": docs, "terms": terms, "postings": postings}
+def page_search_json(docs: list) -> str:
+    """One page's entries (`page_search_docs`) as the JSON that `search_index_script` joins."""
+    return json.dumps(docs, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def build_search_index_data(pages: Iterable[Mapping]) -> dict:
     """The index as plain data (see the module docstring for its shape)."""
-    return merge_search_docs((page.get("title", ""), page["url"], page_search_docs(page)) for page in pages)
+    return {"pages": [[str(page.get("title", "")), str(page["url"]), page_search_docs(page)] for page in pages]}
 
 
 def build_search_index(pages: Iterable[Mapping]) -> str:
     """JavaScript source setting ``window.SITE_SEARCH_INDEX``; deterministic for the same pages."""
-    return search_index_script(build_search_index_data(pages))
+    return search_index_script((page.get("title", ""), page["url"], page_search_json(page_search_docs(page)))
+                               for page in pages)
 
 
-def search_index_script(data: dict) -> str:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return f"window.{GLOBAL_NAME}={body};\n"
+def search_index_script(pages: Iterable[tuple]) -> str:
+    """The index file from (title, url, page_search_json(...)) of every page, in site order."""
+    def dumps(value) -> str:
+        return json.dumps(str(value), ensure_ascii=False)
+
+    entries = ",".join(f"[{dumps(title)},{dumps(url)},{docs_json}]" for title, url, docs_json in pages)
+    return f'window.{GLOBAL_NAME}={{"pages":[{entries}]}};\n'

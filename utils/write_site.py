@@ -80,7 +80,8 @@ def _new_file(staging: Path, rel: str) -> Path:
     """The path for `rel` in `staging`, its folders made and nothing left at it: a hard link there would
     be written through into the current output, and a fresh file gets the normal mode."""
     path = Path(staging) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.isdir(path.parent):   # a stat: cheaper than mkdir's error for a folder that exists
+        path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     return path
 
@@ -96,13 +97,13 @@ def copy_file(staging: Path, rel: str, source: Path) -> None:
     shutil.copyfile(source, _new_file(staging, rel))
 
 
-def link_or_copy(staging: Path, rel: str, existing: Path) -> None:
+def link_or_copy(staging: Path, rel: str, existing: Path, mode: Optional[int] = None) -> None:
     """Hard-link an unchanged file of the current output into `staging`, or copy it where links fail
-    (another filesystem, no link support) or its mode is not the normal one (a chmod would change the
-    live output)."""
+    (another filesystem, no link support) or its mode is not the normal one, `file_mode()` unless given
+    (a chmod would change the live output)."""
     path = _new_file(staging, rel)
     info = os.lstat(existing)
-    if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == file_mode():
+    if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == (file_mode() if mode is None else mode):
         try:
             os.link(existing, path, follow_symlinks=False)
             return

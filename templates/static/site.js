@@ -106,12 +106,29 @@
     script.src = src;
     script.async = true;
     script.onload = function () {
-      index = window.SITE_SEARCH_INDEX || null;
+      index = window.SITE_SEARCH_INDEX ? invert(window.SITE_SEARCH_INDEX) : null;
       indexState = index ? "ready" : "failed";
       flush();
     };
     script.onerror = function () { indexState = "failed"; flush(); };
     document.head.appendChild(script);
+  }
+
+  // The file holds each page's entries as the page gave them (so a rebuild only joins strings); turn them
+  // into documents and, per term, its (document, weight) pairs, with the terms sorted for prefix search.
+  function invert(raw) {
+    var pages = [], docs = [], byTerm = Object.create(null);   // no prototype: "constructor" is a word too
+    for (var p = 0; p < raw.pages.length; p++) {
+      var page = raw.pages[p];
+      pages.push([page[0], page[1]]);
+      for (var d = 0; d < page[2].length; d++) {
+        var entry = page[2][d], id = docs.length;
+        docs.push([p, entry[0], entry[1], entry[2]]);   // [page number, section anchor, heading, snippet]
+        for (var term in entry[3]) (byTerm[term] || (byTerm[term] = [])).push(id, entry[3][term]);
+      }
+    }
+    var terms = Object.keys(byTerm).sort();
+    return { pages: pages, docs: docs, terms: terms, postings: terms.map(function (t) { return byTerm[t]; }) };
   }
 
   function flush() {
@@ -151,9 +168,8 @@
     for (var t = 0; t < termIds.length; t++) {
       var exactMatch = index.terms[termIds[t]] === word;
       var postings = index.postings[termIds[t]];
-      var doc = 0;
       for (var p = 0; p < postings.length; p += 2) {
-        doc += postings[p];               // document ids are stored as gaps
+        var doc = postings[p];
         var weight = postings[p + 1] * (exactMatch ? 1 : 0.6);
         if (!scores[doc] || scores[doc] < weight) scores[doc] = weight;
       }

@@ -257,6 +257,8 @@ def test_search_finds_rectification_on_the_radam_page(browser, site_server):
     page.locator("#search-results [role=option] a").nth(radam_hits[0]).click()
     page.wait_for_url(re.compile(re.escape(RADAM_PAGE) + r"(#.*)?$"))
     assert "rectification" in page.inner_text("main").lower()
+    # A word that is also a property of every JavaScript object still finds its page.
+    assert any(_page_path(h).endswith("/optimizers/index.html") for h in _search(page, "constructor"))
     context.close()
     assert log.problems == [], log.problems
 

@@ -17,14 +17,18 @@ def parse(js: str) -> dict:
     return json.loads(js[len(prefix):-2])
 
 
-def postings_of(data: dict, term: str) -> dict:
-    """doc id -> weight for one term, decoding the gaps."""
-    flat = data["postings"][data["terms"].index(term)]
-    doc, out = 0, {}
-    for gap, weight in zip(flat[::2], flat[1::2]):
-        doc += gap
-        out[doc] = weight
-    return out
+def entries(data: dict) -> list:
+    """(page number, entry) of every entry, in site order, as the browser numbers its documents."""
+    return [(number, entry) for number, (_, _, page_entries) in enumerate(data["pages"]) for entry in page_entries]
+
+
+def terms_of(data: dict) -> set:
+    return {term for _, entry in entries(data) for term in entry[3]}
+
+
+def weights_of(data: dict, term: str) -> dict:
+    """document number -> weight for one term."""
+    return {doc: entry[3][term] for doc, (_, entry) in enumerate(entries(data)) if term in entry[3]}
 
 
 PAGES = [
@@ -42,36 +46,36 @@ PAGES = [
 def test_index_is_a_script_setting_a_global_and_is_deterministic():
     first, second = build_search_index(PAGES), build_search_index(PAGES)
     assert first == second
-    data = parse(first)
-    assert set(data) == {"pages", "docs", "terms", "postings"}
-    assert data["terms"] == sorted(data["terms"])
+    assert parse(first) == build_search_index_data(PAGES)   # the file holds exactly the data
+    assert set(parse(first)) == {"pages"}
 
 
 def test_titles_headings_and_prose_are_indexed_and_tex_is_not():
     data = build_search_index_data(PAGES)
     for word in ("adam", "rectification", "bias", "correction", "averages", "rectified", "costs"):
-        assert word in data["terms"], word
+        assert word in terms_of(data), word
     for tex_word in ("leftarrow", "beta", "frac", "align"):
-        assert tex_word not in data["terms"], tex_word
-    assert "the" not in data["terms"] and "are" not in data["terms"]   # stop words
+        assert tex_word not in terms_of(data), tex_word
+    assert "the" not in terms_of(data) and "are" not in terms_of(data)   # stop words
 
 
 def test_docs_link_sections_and_the_first_section_links_the_page():
     data = build_search_index_data(PAGES)
-    pages, docs = data["pages"], data["docs"]
-    assert pages == [["Adam optimizer", "optimizers/adam.html"], ["Rectified Adam (RAdam)", "optimizers/radam.html"]]
-    assert [(d[0], d[1], d[2]) for d in docs] == [(0, "", "Adam"), (0, "section-1", "Bias correction"), (1, "", "")]
-    (radam_doc,) = postings_of(data, "rectification")
+    pages, docs = data["pages"], entries(data)
+    assert [p[:2] for p in pages] == [["Adam optimizer", "optimizers/adam.html"],
+                                      ["Rectified Adam (RAdam)", "optimizers/radam.html"]]
+    assert [(n, e[0], e[1]) for n, e in docs] == [(0, "", "Adam"), (0, "section-1", "Bias correction"), (1, "", "")]
+    (radam_doc,) = weights_of(data, "rectification")
     assert docs[radam_doc][0] == 1
     # The heading is not repeated at the start of its snippet.
-    assert docs[1][3].startswith("divides by")
+    assert docs[1][1][2].startswith("divides by")
 
 
 def test_a_word_in_the_title_outweighs_a_heading_which_outweighs_prose():
     data = build_search_index_data(PAGES)
-    title = postings_of(data, "optimizer")[0]       # only in the Adam page's title
-    heading = postings_of(data, "correction")[1]     # in a heading (and its prose)
-    prose = postings_of(data, "divides")[1]          # only in prose
+    title = weights_of(data, "optimizer")[0]       # only in the Adam page's title
+    heading = weights_of(data, "correction")[1]     # in a heading (and its prose)
+    prose = weights_of(data, "divides")[1]          # only in prose
     assert title > heading > prose
 
 
