@@ -104,6 +104,9 @@ def visit_all(browser, site_server, pages, viewport, label):
             page.evaluate("document.fonts.ready.then(() => true)")
             facts[path] = page.evaluate(PAGE_FACTS_JS)
             facts[path]["prose"] = page.evaluate(VISIBLE_PROSE_JS)
+            # Measuring lays out sections that were off screen (content-visibility: auto), and their math
+            # may need another font: let it arrive before the next page aborts it.
+            page.evaluate("document.fonts.ready.then(() => true)")
     finally:
         context.close()
     return facts, log.problems
@@ -318,3 +321,14 @@ def test_search_results_and_site_tree_fit_on_a_phone_screen(browser, site_server
     for name, box in (("search results", results), ("site tree", tree)):
         assert box["width"] > 200, (name, box)
         assert box["left"] >= 0 and box["right"] <= PHONE["width"], f"{name} leaves the screen: {box}"
+
+
+def test_sections_off_screen_skip_rendering_on_screen_but_all_print(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(site_server + ADAM_PAGE, wait_until="load")
+    style = "[...document.querySelectorAll('.section')].map(s => getComputedStyle(s).contentVisibility)"
+    assert set(page.evaluate(style)) == {"auto"}
+    page.emulate_media(media="print")
+    assert set(page.evaluate(style)) == {"visible"}
+    context.close()
