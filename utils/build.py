@@ -214,6 +214,7 @@ class _Build:
     def prepare_pages(self, sources):
         """{url: PageInfo}, {url: PreparedPage} of the pages prepared or decoded here. An unchanged page
         (same source bytes and generator) keeps its info from the manifest and is not decoded at all."""
+        from .highlight_code import highlight_python_lines
         from .prepare_page import PreparedPage, code_to_highlight, finish_page, highlight_page, prepare_or_fail
 
         old_pages = self.manifest.get("pages", {})
@@ -242,13 +243,14 @@ class _Build:
                 # Every equation goes to MathJax now, and the code to the highlighter: Node and the
                 # highlighter work while this process parses the next pages.
                 self.typesetter.submit((math.tex, math.display) for math in parsed.maths)
+                # The other process is given highlight_code's function, so it imports no Markdown or MathJax code.
                 code = code_to_highlight(parsed)
-                highlighted = highlighter.submit(highlight_page, code) if highlighter and code else code
-                ready.append((url, key, source, parsed, highlighted))
+                future = highlighter.submit(highlight_python_lines, code) if highlighter and code else None
+                ready.append((url, key, source, parsed, code, future))
             typeset_before = self.typesetter.typeset_count
-            for url, key, source, parsed, highlighted in ready:
+            for url, key, source, parsed, code, future in ready:
                 # Highlighted before its equations are collected: MathJax may still be at work on them.
-                highlighted = highlighted.result() if highlighter and highlighted else highlight_page(highlighted)
+                highlighted = future.result() if future is not None else highlight_page(code)
                 page = finish_page(parsed, self.typesetter.typeset((m.tex, m.display) for m in parsed.maths),
                                    highlighted)
                 self.cache.put_page(key, page.to_dict())
@@ -303,7 +305,7 @@ class _Build:
         from .typeset_math import MathJaxUnavailable
         from .write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file, discard,
                                  file_mode, link_or_copy, list_files, make_staging_folder, swap_into_place,
-                                 write_file, write_output_list)
+                                 trees_differ, write_file, write_output_list)
 
         config, out = self.config, self.out
         titles = {url: info.title for url, info in infos.items()}
@@ -324,6 +326,16 @@ class _Build:
                 return
         pages_manifest, folder_trees, mode = {}, {}, file_mode()
         staging = make_staging_folder(out)
+        written = []   # the files rendered afresh (the others are links to the current output's)
+
+        def reuse(rel: str, render_key: str, old_key: Optional[str]) -> bool:
+            """Link the output's file when it was rendered from the same inputs and is as the build left it."""
+            if old_key == render_key and rel in current and current[rel] == old_outputs.get(rel):
+                link_or_copy(staging, rel, out / rel, mode)
+                return True
+            written.append(rel)
+            return False
+
         try:
             for url, info in infos.items():
                 source_path = self.source_path(info.rel)
@@ -338,10 +350,7 @@ class _Build:
                 # repr, not JSON: these dicts are built in a fixed order, and JSON cost a tenth of a rebuild.
                 render_key = _sha(site_key, info.key, tree_key, repr((crumbs, prev, nxt, source_path)))
                 pages_manifest[url] = {"render_key": render_key, "info": info.__dict__}
-                old = old_pages.get(url)
-                if (old is not None and old["render_key"] == render_key and url in current
-                        and current[url] == old_outputs.get(url)):
-                    link_or_copy(staging, url, out / url, mode)   # the same page as last time
+                if reuse(url, render_key, old_pages.get(url, {}).get("render_key")):
                     continue
                 page = prepared.get(url) or self.load_prepared(info, sources[url])
                 write_file(staging, url, render_template(self.templates, "page.html", page_site, {
@@ -360,8 +369,10 @@ class _Build:
                        + self.math_css.strip() + "\n")
             write_file(staging, SEARCH_INDEX, search_index_script(
                 (info.title, url, info.search_json) for url, info in infos.items()))
-            write_file(staging, "404.html", self.render_404(dict(site, tree=local_tree(tree, "404.html")),
-                                                            render_template))
+            not_found_site = dict(site, tree=local_tree(tree, "404.html"))
+            not_found_key = _sha(site_key, json.dumps(not_found_site["tree"]))
+            if not reuse("404.html", not_found_key, self.manifest.get("not_found_key")):
+                write_file(staging, "404.html", self.render_404(not_found_site, render_template))
             if config.url:
                 write_file(staging, "sitemap.xml", make_sitemap(config.url, list(infos)))
             write_output_list(staging, generated)
@@ -381,7 +392,7 @@ class _Build:
             discard(staging)
             return
         try:
-            if compare_trees(staging, out):
+            if trees_differ(staging, out, written):
                 swap_into_place(staging, out)
                 self.result.swapped = True
             else:
@@ -392,6 +403,7 @@ class _Build:
             return
         if fingerprint is not None:
             self.cache.save_manifest(out, {"inputs": fingerprint, "pages": pages_manifest,
+                                           "not_found_key": not_found_key,
                                            "outputs": _own_outputs(out), "warnings": self.result.warnings})
 
     def load_prepared(self, info: PageInfo, source):

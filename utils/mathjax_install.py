@@ -39,11 +39,12 @@ FONT_SOURCE = Path("es5", "output", "chtml", "fonts", "woff-v2")
 FONT_SITE_FOLDER = "static/mathjax-fonts"
 BUNDLE_FOLDER = Path(".cache", "labml-docs-mathjax-worker")
 
-# A larger young generation: MathJax allocates many short-lived objects (less GC time). 16 MB, not 32: on the
-# labml-nn corpus 32 MB made Node's peak 35 MB larger (the build's total 312 -> 283 MB) for no measurable
-# speed. No --no-opt: CommonHTML output runs long enough for TurboFan to pay (without it, typesetting the labml-nn
-# corpus took 1.0-1.4 s longer, bundle or not).
-NODE_FLAGS = ["--max-semi-space-size=16"]
+# The young generation is capped at 8 MB: MathJax allocates many short-lived objects, but on the labml-nn corpus
+# a larger one (16 or 32 MB) only made Node's peak larger (the build's total 270 -> 290 -> 312 MB) with no
+# speed difference that stood out of the noise, on the corpus or on a 6,000-equation page. No --no-opt:
+# CommonHTML output runs long enough for TurboFan to pay (without it, typesetting the labml-nn corpus took
+# 1.0-1.4 s longer, bundle or not).
+NODE_FLAGS = ["--max-semi-space-size=8"]
 
 # How the bundle is compiled: MathJax's TypeScript sources instead of its js/ folder, for Node 20. Class fields
 # keep TypeScript's ES5 meaning, as in MathJax's own tsconfig.json. Whitespace is dropped (names are kept), so

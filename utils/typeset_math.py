@@ -126,7 +126,10 @@ class MathTypesetter:
     @staticmethod
     def _read_answers(worker: subprocess.Popen, answers: Dict[int, dict], answered: threading.Condition) -> None:
         for line in worker.stdout:
-            answer = json.loads(line)
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                break   # a line cut short: the worker was stopped while it wrote (close() kills it)
             with answered:
                 answers[answer["id"]] = answer
                 answered.notify_all()

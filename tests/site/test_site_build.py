@@ -157,6 +157,24 @@ def test_no_change_rebuild_does_nothing_and_one_change_rerenders_one_page(projec
     assert '<span class="mi">2</span>' in (out / "opt/radam.html").read_text()
 
 
+def test_the_404_page_is_rendered_again_only_when_the_site_tree_or_settings_change(project):
+    (project["templates"] / "404.html").write_text("{{ site.title }} {{ site.tree | tojson }}\n")
+    assert build(project).ok
+    not_found = project["out"] / "404.html"
+    first = not_found.stat().st_ino
+    radam = project["source"] / "opt/radam.py"
+    radam.write_text(radam.read_text().replace("x = 1", "x = 2"))
+    assert build(project).swapped
+    assert not_found.stat().st_ino == first            # the same file, linked into the new site
+    (project["source"] / "glossary.md").write_text("# Glossary\n\nWords.\n")
+    assert build(project).ok
+    assert "Glossary" in not_found.read_text()          # a new page at the top of the site tree
+    config = project["config"]
+    config.write_text(config.read_text().replace("title:", "title: Renamed"))
+    assert build(project).ok
+    assert "Renamed" in not_found.read_text()
+
+
 def test_a_damaged_cache_is_started_afresh_and_the_build_still_succeeds(project):
     assert build(project).ok
     pages = (project["out"] / "opt/adam.html").read_bytes()

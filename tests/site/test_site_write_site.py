@@ -14,7 +14,7 @@ import pytest
 from utils import write_site
 from utils.write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file,
                               foreign_entries, link_or_copy, list_own_files, make_staging_folder, own_files,
-                              swap_into_place, write_file, write_output_list)
+                              swap_into_place, trees_differ, write_file, write_output_list)
 
 
 @pytest.fixture
@@ -250,6 +250,22 @@ def test_compare_trees_reports_changed_missing_and_extra_own_files(tmp_path):
     write_output_list(staging, ["index.html", "same.html", "new.html"])
     assert compare_trees(staging, out) == [
         f"changed: {OUTPUT_LIST}", "changed: index.html", "extra: gone.html", "missing: new.html"]
+
+
+def test_trees_differ_answers_from_the_files_named_first_and_else_compares_everything(tmp_path, monkeypatch):
+    out = tmp_path / "docs"
+    build(out, {"index.html": "x", "a/b.html": "y"})
+    add_foreign(out)
+    staging = make_staging_folder(out)
+    write_file(staging, "index.html", "x")
+    write_file(staging, "a/b.html", "z")
+    write_output_list(staging, ["index.html", "a/b.html"])
+    assert trees_differ(staging, out)                   # nothing named first: the whole comparison
+    walked = []
+    monkeypatch.setattr(write_site, "compare_trees", lambda *args: walked.append(args) or [])
+    assert trees_differ(staging, out, ["a/b.html"]) and walked == []      # answered without a walk
+    assert trees_differ(staging, out, ["new.html"]) and walked == []      # not in the output: differs
+    assert not trees_differ(staging, out, ["index.html"]) and len(walked) == 1   # equal: walks the rest
 
 
 def test_compare_trees_treats_hard_links_as_equal_without_reading(tmp_path, monkeypatch):
