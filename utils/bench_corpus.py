@@ -159,8 +159,8 @@ def _parent_pid(pid: int) -> int | None:
 
 def measured_environment(pycache: Path | None = None) -> dict:
     """The environment of a measured command. With `pycache`, Python writes and reads its bytecode there, as
-    an installed package has it, even where PYTHONDONTWRITEBYTECODE is set (these machines set it: every
-    rebuild then compiled the generator's changed modules from source, about 50 ms of a one-file edit)."""
+    an installed package has it, even where PYTHONDONTWRITEBYTECODE is set (these machines set it, and every
+    rebuild then compiled the generator's changed modules from source, which a user's rebuild does not)."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -224,3 +224,14 @@ def test_the_typesetter_answers_the_same_from_the_bundle_and_the_plain_worker(bu
     monkeypatch.setattr(typeset_math, "worker_command",
                         lambda node, worker: [node, *mathjax_install.NODE_FLAGS, str(worker)])
     assert _typeset(tmp_path / "plain", [requests]) == from_bundle
+
+
+def test_an_answer_cut_short_when_the_worker_is_stopped_ends_the_reader_quietly():
+    import threading
+    from types import SimpleNamespace
+
+    worker = SimpleNamespace(stdout=[b'{"id": 1, "html": "<mjx-container>"}\n', b'{"id": 2, "html": "<mj'])
+    answers, answered = {}, threading.Condition()
+    MathTypesetter._read_answers(worker, answers, answered)   # raised JSONDecodeError on the cut line
+    assert answers[1]["html"] == "<mjx-container>"
+    assert 2 not in answers and answers[-1] == {"stopped": True}   # waiting callers learn the worker is gone
