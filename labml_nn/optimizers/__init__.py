@@ -106,7 +106,7 @@ import torch
 from torch.optim import Optimizer
 
 __all__ = ['WeightDecay', 'GenericAdaptiveOptimizer', 'TensorList', 'as_weight_decay', 'check_non_negative',
-           'check_betas']
+           'check_betas', 'weight_decay_defaults', 'torch_flag_defaults']
 
 
 # ## Checking hyper-parameters
@@ -192,6 +192,37 @@ class WeightDecay:
         return grad.add(param, alpha=decay)
 
 
+def weight_decay_defaults(weight_decay, weight_decouple: bool) -> Dict[str, Any]:
+    """
+    The group entries for a `weight_decay` given the way `torch.optim` takes it, as a number, or as a
+    `WeightDecay`. A number means what it means for the torch class of the same name: `weight_decouple`
+    is `False` for L2 regularization (SGD, Adagrad, RMSprop, Adadelta) and `True` for AdamW.
+    """
+    if isinstance(weight_decay, WeightDecay):
+        return weight_decay.defaults()
+    if isinstance(weight_decay, torch.Tensor) and weight_decay.numel() == 1:
+        weight_decay = weight_decay.item()
+    check_non_negative('weight_decay', weight_decay)
+    return WeightDecay(weight_decay, weight_decouple=weight_decouple).defaults()
+
+
+def torch_flag_defaults(maximize: bool = False, differentiable: bool = False, capturable: bool = False,
+                        fused: Optional[bool] = None) -> Dict[str, Any]:
+    """
+    Accept the `torch.optim` flags that have one meaning here, and refuse the ones we do not implement,
+    so that torch code constructs our classes as written and nothing is ignored silently.
+    Returns the group entries (`maximize`).
+    """
+    if not isinstance(maximize, bool):
+        raise ValueError(f"Invalid maximize: {maximize!r} (expected True or False)")
+    for name, value in (('differentiable', differentiable), ('capturable', capturable)):
+        if value:
+            raise ValueError(f"{name}=True is not supported; use {name}=False (the default)")
+    if fused:
+        raise ValueError("fused=True is not available for this optimizer; use fused=None (the default)")
+    return dict(maximize=maximize)
+
+
 def as_weight_decay(weight_decay) -> WeightDecay:
     """Check that `weight_decay` is a `WeightDecay`; the `TypeError` says how to make one."""
     if isinstance(weight_decay, WeightDecay):
@@ -249,8 +280,31 @@ class TensorList:
         torch._foreach_addcdiv_(self.tensors, tensor1.tensors, tensor2.tensors, value=value)
         return self
 
+    def sub_(self, other, *, alpha: float = 1):
+        if isinstance(other, TensorList):
+            torch._foreach_sub_(self.tensors, other.tensors, alpha=alpha)
+        else:
+            torch._foreach_sub_(self.tensors, other * alpha)
+        return self
+
     def sqrt_(self):
         torch._foreach_sqrt_(self.tensors)
+        return self
+
+    def maximum_(self, other: 'TensorList'):
+        torch._foreach_maximum_(self.tensors, other.tensors)
+        return self
+
+    def clamp_min_(self, value: float):
+        torch._foreach_clamp_min_(self.tensors, value)
+        return self
+
+    def lerp_(self, end: 'TensorList', weight: float):
+        torch._foreach_lerp_(self.tensors, end.tensors, weight)
+        return self
+
+    def zero_(self):
+        torch._foreach_zero_(self.tensors)
         return self
 
     def clone(self):
@@ -281,6 +335,25 @@ class TensorList:
     def maximum(self, other: 'TensorList'):
         return TensorList(torch._foreach_maximum(self.tensors, other.tensors))
 
+    def neg(self):
+        return TensorList(torch._foreach_neg(self.tensors))
+
+    def abs(self):
+        return TensorList(torch._foreach_abs(self.tensors))
+
+    def sign(self):
+        return TensorList(torch._foreach_sign(self.tensors))
+
+    def addcmul(self, tensor1: 'TensorList', tensor2: 'TensorList', *, value: float = 1):
+        return TensorList(torch._foreach_addcmul(self.tensors, tensor1.tensors, tensor2.tensors, value=value))
+
+    def addcdiv(self, tensor1: 'TensorList', tensor2: 'TensorList', *, value: float = 1):
+        return TensorList(torch._foreach_addcdiv(self.tensors, tensor1.tensors, tensor2.tensors, value=value))
+
+    def norm(self):
+        """The 2-norm of each tensor, as a `TensorList` of 0-d tensors (so per-tensor scalars stay batched)."""
+        return TensorList(torch._foreach_norm(self.tensors))
+
 
 class GenericAdaptiveOptimizer(Optimizer):
     r"""
@@ -307,6 +380,12 @@ class GenericAdaptiveOptimizer(Optimizer):
             check_non_negative('weight_decay', group['weight_decay'])
         if group.get('foreach') not in (None, True, False):
             raise ValueError(f"Invalid foreach: {group['foreach']!r} (expected None, True or False)")
+        if group.get('maximize', False) not in (True, False):
+            raise ValueError(f"Invalid maximize: {group['maximize']!r} (expected True or False)")
+        # torch.optim keys that we do not implement: refused, never ignored
+        for key in ('differentiable', 'capturable', 'fused'):
+            if group.get(key):
+                raise ValueError(f"{key}={group[key]!r} is not supported by {type(self).__name__}")
 
     def add_param_group(self, param_group: Dict[str, Any]):
         super().add_param_group(param_group)
@@ -374,22 +453,27 @@ class GenericAdaptiveOptimizer(Optimizer):
         return foreach
 
     @staticmethod
-    def _working_tensors(p: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    def _working_tensors(p: torch.Tensor, group: Dict[str, Any]) -> Tuple[torch.Tensor, torch.Tensor,
+                                                                           Optional[torch.Tensor]]:
         """
         The tensors the math runs on: `(param, grad, write_back)`.
         Complex tensors are viewed as real; `float16`/`bfloat16` are copied to `float32` and `write_back`
         is the tensor the result must be copied into (`None` when the update is done in place).
+        With `maximize=True` the gradient is negated, so the hooks always descend.
         """
         param, grad = p, p.grad
         if torch.is_complex(param):
             param, grad = torch.view_as_real(param), torch.view_as_real(grad)
+        write_back = None
         if param.dtype in (torch.float16, torch.bfloat16):
-            return param.float(), grad.float(), param
-        return param, grad, None
+            param, grad, write_back = param.float(), grad.float(), param
+        if group.get('maximize', False):
+            grad = grad.neg()
+        return param, grad, write_back
 
     def _step_one(self, group: Dict[str, Any], p: torch.Tensor):
         """The readable per-tensor path."""
-        param, grad, write_back = self._working_tensors(p)
+        param, grad, write_back = self._working_tensors(p, group)
         state = self.state[p]
         if len(state) == 0:
             self.init_state(state, group, param)
@@ -403,7 +487,7 @@ class GenericAdaptiveOptimizer(Optimizer):
         # `init_state` creates the keys in the same order for every parameter, so the order is part of the key.
         batches = defaultdict(list)
         for p in params:
-            param, grad, write_back = self._working_tensors(p)
+            param, grad, write_back = self._working_tensors(p, group)
             state = self.state[p]
             if len(state) == 0:
                 self.init_state(state, group, param)
