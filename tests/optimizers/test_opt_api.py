@@ -308,3 +308,34 @@ def test_amsgrad_switched_on_mid_training_starts_its_maximum_there(cls):
         assert all(key in opt.state[p] for p in params)
         results.append([p.detach().clone() for p in params])
     assert max_abs_diff(*results) <= 1e-15
+
+
+@pytest.mark.parametrize('name', list(ALL))
+@pytest.mark.parametrize('foreach', [False, True])
+def test_maximize_group_ascends_exactly_as_descending_the_negated_gradient(name, foreach):
+    grads = make_grads(steps=30)
+    negated = [[-g for g in step] for step in grads]
+
+    def maximizing(params):
+        optimizer = ALL[name](params, foreach=foreach)
+        for group in optimizer.param_groups:
+            group['maximize'] = True
+        return optimizer
+
+    up = run(maximizing, make_params(), grads)
+    down = run(lambda p: ALL[name](p, foreach=foreach), make_params(), negated)
+    assert max_abs_diff(up, make_params()) > 1e-3
+    assert max_abs_diff(up, down) == 0.
+
+
+@pytest.mark.parametrize('key', ['differentiable', 'capturable', 'fused'])
+def test_torch_keys_we_do_not_implement_are_refused_not_ignored(key):
+    optimizer = Adam(make_params())
+    with pytest.raises(ValueError, match=key):
+        optimizer.add_param_group({'params': [torch.zeros(2, requires_grad=True)], key: True})
+
+
+def test_a_non_boolean_maximize_is_refused():
+    optimizer = Adam(make_params())
+    with pytest.raises(ValueError, match='maximize'):
+        optimizer.add_param_group({'params': [torch.zeros(2, requires_grad=True)], 'maximize': 'yes'})
