@@ -72,6 +72,8 @@ class PageInfo:
     links: List[Tuple[str, int]]
     warnings: List[Tuple[int, str]]
     search_json: str                # its search entries, serialised once (search_index.page_search_json)
+    order: List[str]                # front matter: an index page's reading order of its folder
+    in_reading_order: bool          # front matter: False keeps a tooling page out of previous/next
     key: str                        # source bytes + generator version: the prepared page in the cache
 
     @classmethod
@@ -269,7 +271,8 @@ class _Build:
         # A page that failed has no anchors of its own: links into it are not checked (its own warning says why).
         return PageInfo(rel=page.rel, display=display, title=page.title,
                         anchors=None if page.failed else page.anchors, links=page.links,
-                        warnings=page.warnings, key=key,
+                        warnings=page.warnings, key=key, order=page.order,
+                        in_reading_order=page.in_reading_order,
                         search_json=page_search_json(page_search_docs({"title": page.title, "sections": [
                             {"id": s.id, "headings": s.headings, "notes_text": s.notes_text}
                             for s in page.sections]})))
@@ -310,8 +313,10 @@ class _Build:
         config, out = self.config, self.out
         titles = {url: info.title for url, info in infos.items()}
         site = {"title": config.title, "url": config.url, "repo_url": config.repo_url}
-        tree = build_tree(titles)
-        neighbours = prev_next_all(titles)
+        navigation = {url: {"title": info.title, "links": [target for target, _ in info.links], "order": info.order,
+                            "in_reading_order": info.in_reading_order} for url, info in infos.items()}
+        tree = build_tree(navigation)
+        neighbours = prev_next_all(navigation)
         templates_hash = content_hash(tree_files(self.templates), self.templates) if self.templates.is_dir() else ""
         site_key = _sha(self.version, templates_hash, json.dumps(site, sort_keys=True))
         old_pages, old_outputs = self.manifest.get("pages", {}), self.manifest.get("outputs", {})

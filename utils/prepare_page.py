@@ -43,6 +43,8 @@ class PreparedPage:
     sections: List[PageSection]
     links: List[Tuple[str, int]] = field(default_factory=list)     # (target, source line)
     anchors: List[str] = field(default_factory=list)               # ids a link may point at
+    order: List[str] = field(default_factory=list)                 # front matter: the folder's reading order
+    in_reading_order: bool = True                                  # front matter: False for a tooling page
     warnings: List[Tuple[int, str]] = field(default_factory=list)  # (source line, reason)
     failed: bool = False                       # could not be split: a notice and the source as code
 
@@ -77,6 +79,8 @@ class ParsedPage:
     sections: List[ParsedSection]
     anchors: List[str]
     warnings: List[Tuple[int, str]]
+    order: List[str] = field(default_factory=list)
+    in_reading_order: bool = True
 
     @property
     def maths(self) -> List[Math]:
@@ -108,7 +112,8 @@ def parse_page(source: SourceFile) -> ParsedPage:
         sections.append(ParsedSection(section_id, section.notes_kind, notes, section.code))
     title = split.title or (headings[0].text if headings else fallback_title(source.rel))
     anchors = sorted(used_ids | {a for s in sections for a in s.notes.anchors})
-    return ParsedPage(source, title, split.summary, sections, anchors, warnings)
+    return ParsedPage(source, title, split.summary, sections, anchors, warnings,
+                      order=split.front.order, in_reading_order=split.front.in_reading_order)
 
 
 def _escaped_tex(maths: List[Math]) -> List[Tuple[int, str]]:
@@ -168,7 +173,8 @@ def finish_page(parsed: ParsedPage, typeset: TypesetResults,
             headings=[heading.text for heading in section.notes.headings]))
     return PreparedPage(rel=source.rel, title=parsed.title, summary=parsed.summary,
                         is_markdown_page=source.kind == "markdown", sections=sections, links=links,
-                        anchors=parsed.anchors, warnings=sorted(warnings))
+                        anchors=parsed.anchors, warnings=sorted(warnings), order=parsed.order,
+                        in_reading_order=parsed.in_reading_order)
 
 
 def failed_page(source: SourceFile, problems: List[SourceError]) -> PreparedPage:

@@ -1,41 +1,125 @@
-"""Navigation from the list of pages: the site tree, breadcrumbs, and previous/next within a folder.
+"""Navigation from the list of pages: the site tree, breadcrumbs, and the reading order (previous/next).
 
-Input is plain page records {"url", "title"}; the index page of a folder is `folder/index.html`.
-Order: a folder's index first, then its pages by file name, then its sub-folders.
+Input is plain page records {"title", "links", "order", "in_reading_order"} keyed by url; the index page of
+a folder is `folder/index.html` (or, without one, the folder's `readme.html`).
+
+Order within a folder is the author's: the names in its index page's `order:` front matter, then the pages
+and sub-folders in the order its links first mention them, then the rest alphabetically (pages, then
+sub-folders). The reading order of the site walks that tree depth first, index pages first; pages marked
+`in_reading_order: false` (tooling) stay out of it, and point back to their folder's index instead.
 """
 import posixpath
 from typing import Dict, List, Optional, Tuple
+
+from .check_links import resolve_link, served_as
+
+Pages = Dict[str, dict]
 
 
 def _folder_of(url: str) -> str:
     return posixpath.dirname(url)
 
 
-def _folder_order(urls: List[str]) -> List[str]:
-    return sorted(urls, key=lambda u: (posixpath.basename(u) != "index.html", posixpath.basename(u)))
+def _stem(name: str) -> str:
+    return posixpath.splitext(posixpath.basename(name.rstrip("/")))[0]
 
 
-def build_tree(titles: Dict[str, str]) -> List[dict]:
-    """Nested [{"title", "url", "children"}] of every page; a folder without an index has url ""."""
+def folder_index(folder: str, urls) -> Optional[str]:
+    """The page that stands for `folder`: its index.html, else its readme (any case), else None."""
+    prefix = folder + "/" if folder else ""
+    if prefix + "index.html" in urls:
+        return prefix + "index.html"
+    return next((prefix + name for name in ("readme.html", "README.html", "Readme.html") if prefix + name in urls),
+                None)
+
+
+def _folders(pages: Pages) -> Dict[str, List[str]]:
+    """{folder: its pages}, with every ancestor folder present (possibly without pages of its own)."""
     folders: Dict[str, List[str]] = {}
-    for url in titles:
+    for url in pages:
         folder = _folder_of(url)
         folders.setdefault(folder, []).append(url)
-        while folder:  # make sure every ancestor folder exists, even without pages of its own
+        while folder:
             folder = _folder_of(folder)
             folders.setdefault(folder, [])
+    return folders
+
+
+def folder_entries(pages: Pages) -> Dict[str, List[Tuple[str, str]]]:
+    """{folder: [("page", url) or ("folder", sub-folder)]} in the author's order; the index page not included."""
+    folders = _folders(pages)
+    entries = {}
+    for folder, urls in folders.items():
+        index = folder_index(folder, urls)
+        pages_here = sorted((u for u in urls if u != index), key=posixpath.basename)
+        subfolders = sorted(f for f in folders if f and _folder_of(f) == folder)
+        alphabetical = [("page", u) for u in pages_here] + [("folder", f) for f in subfolders]
+        by_stem = {_stem(u): ("page", u) for u in pages_here}
+        by_stem.update({posixpath.basename(f): ("folder", f) for f in subfolders})
+        ranked: List[Tuple[str, str]] = []
+
+        def rank(entry) -> None:
+            if entry is not None and entry not in ranked:
+                ranked.append(entry)
+
+        if index is not None:
+            record = pages[index]
+            for name in record.get("order", []):
+                rank(by_stem.get(_stem(name)))
+            for target in record.get("links", []):
+                rank(_linked_entry(index, target, pages, pages_here, subfolders))
+        entries[folder] = ranked + [e for e in alphabetical if e not in ranked]
+    return entries
+
+
+def _linked_entry(index: str, target: str, pages: Pages, pages_here: List[str], subfolders: List[str]):
+    """The entry of the index's folder that a link from it reaches, or None (another host, elsewhere, itself)."""
+    resolved = resolve_link(index, target)
+    if resolved is None:
+        return None
+    path = served_as(resolved[0], pages)
+    if path in pages_here:
+        return "page", path
+    return next((("folder", sub) for sub in subfolders if path.startswith(sub + "/")), None)
+
+
+def build_tree(pages: Pages) -> List[dict]:
+    """Nested [{"title", "url", "folder", "children"}] of every page in the author's order; a folder without
+    an index page has url ""."""
+    entries = folder_entries(pages)
+    folders = _folders(pages)
 
     def node(folder: str) -> dict:
-        pages = _folder_order(folders.get(folder, []))
-        index = posixpath.join(folder, "index.html") if folder else "index.html"
-        children = [{"title": titles[url], "url": url, "children": []} for url in pages if url != index]
-        subfolders = sorted(f for f in folders if f and _folder_of(f) == folder)
-        children += [node(sub) for sub in subfolders]
-        title = titles.get(index) or posixpath.basename(folder) or "Home"
-        return {"title": title, "url": index if index in titles else "", "folder": folder, "children": children}
+        index = folder_index(folder, folders[folder])
+        children = []
+        for kind, name in entries[folder]:
+            children.append(node(name) if kind == "folder"
+                            else {"title": pages[name]["title"], "url": name, "children": []})
+        title = pages[index]["title"] if index else (posixpath.basename(folder) or "Home")
+        return {"title": title, "url": index or "", "folder": folder, "children": children}
 
     root = node("")
     return [root] if root["url"] else root["children"]
+
+
+def reading_order(pages: Pages) -> List[str]:
+    """Every page in reading order: each folder's index, then its entries, depth first; tooling pages left out."""
+    entries = folder_entries(pages)
+    folders = _folders(pages)
+    sequence: List[str] = []
+
+    def visit(folder: str) -> None:
+        index = folder_index(folder, folders[folder])
+        if index and pages[index].get("in_reading_order", True):
+            sequence.append(index)
+        for kind, name in entries[folder]:
+            if kind == "folder":
+                visit(name)
+            elif pages[name].get("in_reading_order", True):
+                sequence.append(name)
+
+    visit("")
+    return sequence
 
 
 def local_tree(tree: List[dict], url: str) -> List[dict]:
@@ -75,22 +159,36 @@ def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]
     return crumbs
 
 
-def prev_next_all(titles: Dict[str, str]) -> Dict[str, Tuple[Optional[dict], Optional[dict]]]:
-    """(previous, next) page of every page within its folder, in one pass over the folders."""
-    folders: Dict[str, List[str]] = {}
-    for url in titles:
-        folders.setdefault(_folder_of(url), []).append(url)
-    links = {}
-    for siblings in folders.values():
-        siblings = _folder_order(siblings)
-        entries = [{"title": titles[url], "url": url} for url in siblings]
-        for i, url in enumerate(siblings):
-            links[url] = (entries[i - 1] if i > 0 else None, entries[i + 1] if i + 1 < len(siblings) else None)
+def prev_next_all(pages: Pages) -> Dict[str, Tuple[Optional[dict], Optional[dict]]]:
+    """(previous, next) of every page in the reading order. The last page leads back to the first, so that
+    every page has a next step; a page out of the reading order leads to its folder's index (or the first page)."""
+    sequence = reading_order(pages)
+    folders = _folders(pages)
+
+    def entry(url: str) -> dict:
+        return {"title": pages[url]["title"], "url": url}
+
+    links: Dict[str, Tuple[Optional[dict], Optional[dict]]] = {}
+    for i, url in enumerate(sequence):
+        after = sequence[i + 1] if i + 1 < len(sequence) else sequence[0]
+        links[url] = (entry(sequence[i - 1]) if i > 0 else None, entry(after) if after != url else None)
+    for url in pages:
+        if url not in links:
+            folder, back = _folder_of(url), None
+            while back is None:
+                back = folder_index(folder, folders[folder])
+                if back == url:
+                    back = None
+                if not folder:
+                    break
+                folder = _folder_of(folder)
+            back = back or (sequence[0] if sequence else None)
+            links[url] = (None, entry(back) if back and back != url else None)
     return links
 
 
-def prev_next(url: str, titles: Dict[str, str]) -> Tuple[Optional[dict], Optional[dict]]:
-    return prev_next_all(titles)[url]
+def prev_next(url: str, pages: Pages) -> Tuple[Optional[dict], Optional[dict]]:
+    return prev_next_all(pages)[url]
 
 
 def root_prefix(url: str) -> str:

@@ -5,7 +5,8 @@ docstrings are never evaluated as Python strings, so `\\frac` reaches the page b
 
 Rules:
 - the module docstring is the first section; optional YAML front matter (between `---` lines) gives the
-  title and summary and is not shown;
+  title, the summary and the reading order (`order:` of an index page, `in_reading_order: false` for a
+  tooling page) and is not shown;
 - a class/def docstring is the notes beside its `class`/`def` line (decorators and a multi-line signature
   included); the docstring's own lines leave the code column;
 - a run of full-line `#` comments is the notes for the code after it; a bare `#` is a paragraph break;
@@ -35,10 +36,25 @@ class Section:
 
 
 @dataclass
+class FrontMatter:
+    title: Optional[str] = None        # None when there is none
+    summary: str = ""
+    order: List[str] = field(default_factory=list)   # an index page's reading order of its folder (file names)
+    in_reading_order: bool = True      # False: a tooling page, kept out of previous/next
+
+
+@dataclass
 class SplitSource:
-    title: Optional[str]      # from front matter; None when there is none
-    summary: str
+    front: FrontMatter
     sections: List[Section]
+
+    @property
+    def title(self) -> Optional[str]:
+        return self.front.title
+
+    @property
+    def summary(self) -> str:
+        return self.front.summary
 
 
 @dataclass
@@ -127,9 +143,9 @@ def _full_line_comments(source_lines: List[str], nodes: List[ast.AST]) -> Dict[i
 
 
 def parse_front_matter(lines: List[str], numbers: List[int], display: str):
-    """Split YAML front matter (between `---` lines at the top) from the notes: (title, summary, rest...)."""
+    """Split YAML front matter (between `---` lines at the top) from the notes: (FrontMatter, rest, numbers)."""
     if not lines or lines[0].strip() != "---":
-        return None, "", lines, numbers
+        return FrontMatter(), lines, numbers
     try:
         close = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration:
@@ -144,12 +160,26 @@ def parse_front_matter(lines: List[str], numbers: List[int], display: str):
         raise SourceError(display, line, f"invalid front matter: {getattr(error, 'problem', error)}") from None
     if not isinstance(data, dict):
         raise SourceError(display, numbers[0], "front matter must be a mapping (title: ..., summary: ...)")
+
+    def key_line(key: str) -> int:
+        return next((numbers[i] for i in range(1, close) if lines[i].lstrip().startswith(key + ":")), numbers[0])
+
     title = data.get("title")
-    summary = data.get("summary") or ""
+    order = data.get("order", [])
+    if not isinstance(order, list) or not all(isinstance(name, str) for name in order):
+        raise SourceError(display, key_line("order"),
+                          "front matter 'order' must be a list of file names, e.g. order: [adam.py, amsgrad.py]")
+    in_reading_order = data.get("in_reading_order", True)
+    if not isinstance(in_reading_order, bool):
+        raise SourceError(display, key_line("in_reading_order"),
+                          "front matter 'in_reading_order' must be true or false")
+    front = FrontMatter(title=str(title) if title is not None else None,
+                        summary=str(data.get("summary") or "").strip(), order=order,
+                        in_reading_order=in_reading_order)
     rest, rest_numbers = lines[close + 1:], numbers[close + 1:]
     while rest and not rest[0].strip():
         rest, rest_numbers = rest[1:], rest_numbers[1:]
-    return (str(title) if title is not None else None), str(summary).strip(), rest, rest_numbers
+    return front, rest, rest_numbers
 
 
 # Syntax newer than Python 3.8, so that a file written for a newer Python says which one instead of a bare
@@ -249,7 +279,7 @@ def split_python(text: str, display: str) -> SplitSource:
     by_owner = {d.owner_start: d for d in docstrings.values() if d.owner_start}
     in_docstring = {n for d in docstrings.values() for n in range(d.start, d.end + 1)}
 
-    title, summary = None, ""
+    front = FrontMatter()
     sections: List[Section] = []
     notes: List[str] = []
     notes_lines: List[int] = []
@@ -279,7 +309,7 @@ def split_python(text: str, display: str) -> SplitSource:
         doc = docstrings.get(number)
         if doc is not None and doc.owner_start == 0:
             lines, numbers = doc.lines, doc.line_numbers
-            title, summary, lines, numbers = parse_front_matter(lines, numbers, display)
+            front, lines, numbers = parse_front_matter(lines, numbers, display)
             finish()
             start("docstring", lines, numbers, doc.raw)
         if number in in_docstring:
@@ -313,7 +343,7 @@ def split_python(text: str, display: str) -> SplitSource:
             section.notes_lines.pop()
         if section.notes and not section.notes.strip():
             section.notes, section.notes_lines = "", []
-    return SplitSource(title=title, summary=summary, sections=[s for s in sections if _has_content(s)])
+    return SplitSource(front=front, sections=[s for s in sections if _has_content(s)])
 
 
 def split_markdown(text: str, display: str) -> SplitSource:
@@ -321,9 +351,9 @@ def split_markdown(text: str, display: str) -> SplitSource:
     if lines and lines[-1] == "":
         lines.pop()
     numbers = list(range(1, len(lines) + 1))
-    title, summary, lines, numbers = parse_front_matter(lines, numbers, display)
+    front, lines, numbers = parse_front_matter(lines, numbers, display)
     section = Section(notes="\n".join(lines), notes_kind="markdown", notes_lines=numbers)
-    return SplitSource(title=title, summary=summary, sections=[section] if _has_content(section) else [])
+    return SplitSource(front=front, sections=[section] if _has_content(section) else [])
 
 
 def split_source(text: str, kind: str, display: str) -> SplitSource:

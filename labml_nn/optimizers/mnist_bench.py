@@ -2,6 +2,7 @@
 ---
 title: MNIST experiment overhead benchmark
 summary: Times one epoch of the MNIST experiment (labml tracking, progress bars, validation points) against a plain PyTorch loop doing the same work, in the same process.
+in_reading_order: false
 ---
 
 # MNIST experiment overhead benchmark

@@ -3,6 +3,7 @@ r"""
 title: RAdam rectification plot
 summary: >
  Draws the RAdam rectification term r_t against the step t, for the RAdam page.
+in_reading_order: false
 ---
 
 # Plotting RAdam's rectification term

@@ -31,7 +31,8 @@ def test_build_writes_every_page_with_typeset_math_navigation_and_copied_images(
     assert adam.count("<mjx-container") == 2 and "\\frac" not in adam.split("<mjx-container")[0]
     assert '<span class="line" id="L17"><span class="lineno">17</span>' in adam         # original numbers
     assert "# keep this comment" in adam                                                 # end-of-line comment
-    assert 'rel="prev" href="../opt/index.html"' in adam and 'rel="next" href="../opt/radam.html"' in adam
+    # Reading order from the links of opt/__init__.py: RAdam, Adam, then the notes
+    assert 'rel="prev" href="../opt/radam.html"' in adam and 'rel="next" href="../opt/readme.html"' in adam
     assert '>RAdam</a>' in adam                     # no front matter: the first heading is the title
     readme = (out / "opt/readme.html").read_text()
     assert "<title>Notes</title>" in readme and readme.count("<mjx-container") == 1

@@ -207,3 +207,26 @@ def test_blank_line_right_after_a_docstring_leaves_the_code_column_with_it():
             y = 2
         ''')
     assert code_numbers(result.sections[0]) == [1, 4, 5, 6]
+
+
+def test_front_matter_order_and_in_reading_order_are_read():
+    result = split('''
+        """
+        ---
+        title: Optimizers
+        order: [sgd.py, adam.py]
+        in_reading_order: false
+        ---
+        """
+        ''')
+    assert result.front.order == ["sgd.py", "adam.py"]
+    assert result.front.in_reading_order is False
+    assert split('"""\n# Plain\n"""\n').front.in_reading_order is True
+
+
+@pytest.mark.parametrize('line, reason', [('order: adam.py', 'list of file names'),
+                                          ('in_reading_order: maybe', 'true or false')])
+def test_bad_reading_order_keys_name_their_line(line, reason):
+    with pytest.raises(SourceError, match=reason) as error:
+        split(f'"""\n---\ntitle: T\n{line}\n---\n"""\n')
+    assert error.value.line == 4
