@@ -72,6 +72,7 @@ class PageInfo:
     links: List[Tuple[str, int]]
     warnings: List[Tuple[int, str]]
     search_json: str                # its search entries, serialised once (search_index.page_search_json)
+    summary: str                    # front matter: what an index page's card says about it
     order: List[str]                # front matter: an index page's reading order of its folder
     in_reading_order: bool          # front matter: False keeps a tooling page out of previous/next
     key: str                        # source bytes + generator version: the prepared page in the cache
@@ -271,7 +272,7 @@ class _Build:
         # A page that failed has no anchors of its own: links into it are not checked (its own warning says why).
         return PageInfo(rel=page.rel, display=display, title=page.title,
                         anchors=None if page.failed else page.anchors, links=page.links,
-                        warnings=page.warnings, key=key, order=page.order,
+                        warnings=page.warnings, key=key, summary=page.summary, order=page.order,
                         in_reading_order=page.in_reading_order,
                         search_json=page_search_json(page_search_docs({"title": page.title, "sections": [
                             {"id": s.id, "headings": s.headings, "notes_text": s.notes_text}
@@ -301,9 +302,10 @@ class _Build:
         import jinja2
 
         from .mathjax_install import MathJaxNotFound
-        from .render_page import render_template
+        from .render_page import render_template, split_intro
         from .search_index import search_index_script
-        from .site_navigation import breadcrumbs, build_tree, local_tree, prev_next_all, root_prefix
+        from .site_navigation import (breadcrumbs, build_tree, folder_contents, local_tree, prev_next_all,
+                                      root_prefix)
         from .sitemap import make_sitemap, page_address
         from .typeset_math import MathJaxUnavailable
         from .write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file, discard,
@@ -313,8 +315,9 @@ class _Build:
         config, out = self.config, self.out
         titles = {url: info.title for url, info in infos.items()}
         site = {"title": config.title, "url": config.url, "repo_url": config.repo_url}
-        navigation = {url: {"title": info.title, "links": [target for target, _ in info.links], "order": info.order,
-                            "in_reading_order": info.in_reading_order} for url, info in infos.items()}
+        navigation = {url: {"title": info.title, "summary": info.summary, "links": [t for t, _ in info.links],
+                            "order": info.order, "in_reading_order": info.in_reading_order}
+                      for url, info in infos.items()}
         tree = build_tree(navigation)
         neighbours = prev_next_all(navigation)
         templates_hash = content_hash(tree_files(self.templates), self.templates) if self.templates.is_dir() else ""
@@ -346,6 +349,7 @@ class _Build:
                 source_path = self.source_path(info.rel)
                 prev, nxt = neighbours[url]
                 crumbs = breadcrumbs(url, titles, config.title)
+                contents = folder_contents(navigation, url)
                 folder = url.rpartition("/")[0]
                 if folder not in folder_trees:   # the pages of a folder show the same tree
                     shown = local_tree(tree, url)
@@ -353,18 +357,20 @@ class _Build:
                 shown, tree_key = folder_trees[folder]
                 page_site = dict(site, tree=shown)
                 # repr, not JSON: these dicts are built in a fixed order, and JSON cost a tenth of a rebuild.
-                render_key = _sha(site_key, info.key, tree_key, repr((crumbs, prev, nxt, source_path)))
+                render_key = _sha(site_key, info.key, tree_key, repr((crumbs, prev, nxt, source_path, contents)))
                 pages_manifest[url] = {"render_key": render_key, "info": info.__dict__}
                 if reuse(url, render_key, old_pages.get(url, {}).get("render_key")):
                     continue
                 page = prepared.get(url) or self.load_prepared(info, sources[url])
+                intro, rest = split_intro(page.sections[0].notes_html) if contents and page.sections else ("", "")
                 write_file(staging, url, render_template(self.templates, "page.html", page_site, {
                     "title": page.title, "summary": page.summary, "url": url, "root": root_prefix(url),
                     "source_path": source_path,
                     "view_source_url": config.repo_url + source_path if config.repo_url else "",
                     "canonical_url": page_address(config.url, url) if config.url else "",
                     "breadcrumbs": crumbs, "prev": prev, "next": nxt, "sections": page.sections,
-                    "is_markdown_page": page.is_markdown_page}))
+                    "is_markdown_page": page.is_markdown_page,
+                    "contents": contents, "intro_html": intro, "rest_html": rest}))
                 self.result.pages_rendered += 1
             for rel, path in self.static:
                 copy_file(staging, rel, path)
@@ -444,6 +450,7 @@ class _Build:
         page = {"title": "Page not found", "summary": "", "url": "404.html", "root": root, "source_path": "",
                 "view_source_url": "", "canonical_url": "", "prev": None, "next": None,
                 "breadcrumbs": [{"title": site["title"], "url": "index.html"}], "is_markdown_page": True,
+                "contents": [], "intro_html": "", "rest_html": "",
                 "sections": [{"id": "section-0", "notes_kind": "markdown", "code_html": "", "notes_text": "",
                               "headings": [], "notes_html": notes}]}
         name = "404.html" if (self.templates / "404.html").is_file() else "page.html"

@@ -15,5 +15,18 @@ def _environment(templates_dir: str):
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
+def split_intro(notes_html: str) -> tuple:
+    """(intro, rest) of an index page's first notes: the title and the paragraph after it, where the list of
+    the folder's pages goes before the long prose. No title: nothing comes before the list."""
+    if not notes_html.lstrip().startswith("<h1"):
+        return "", notes_html
+    end = notes_html.find("</h1>") + len("</h1>")
+    after = notes_html[end:]
+    paragraph = after.lstrip()
+    if paragraph.startswith("<p>"):
+        end += len(after) - len(paragraph) + paragraph.find("</p>") + len("</p>")
+    return notes_html[:end], notes_html[end:]
+
+
 def render_template(templates_dir: Path, name: str, site: dict, page: dict) -> str:
     return _environment(str(Path(templates_dir).resolve())).get_template(name).render(site=site, page=page)

@@ -159,6 +159,23 @@ def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]
     return crumbs
 
 
+def folder_contents(pages: Pages, url: str) -> List[dict]:
+    """What an index page lists as cards: its folder's entries in the author's order, each
+    {"title", "url", "summary"}; a sub-folder is shown by its index page. [] for a page that is no index."""
+    folder = _folder_of(url)
+    folders = _folders(pages)
+    if folder_index(folder, folders[folder]) != url:
+        return []
+    cards = []
+    for kind, name in folder_entries(pages)[folder]:
+        target = folder_index(name, folders[name]) if kind == "folder" else name
+        if kind == "folder" and target is None:   # no index page: its first page in reading order stands for it
+            target = next((u for u in reading_order(pages) if u.startswith(name + "/")), None)
+        if target is not None and pages[target].get("in_reading_order", True):
+            cards.append({"title": pages[target]["title"], "url": target, "summary": pages[target].get("summary", "")})
+    return cards
+
+
 def prev_next_all(pages: Pages) -> Dict[str, Tuple[Optional[dict], Optional[dict]]]:
     """(previous, next) of every page in the reading order. The last page leads back to the first, so that
     every page has a next step; a page out of the reading order leads to its folder's index (or the first page)."""

@@ -280,3 +280,19 @@ def test_template_errors_fail_the_build_with_file_and_line(project):
     page.unlink()
     assert build(project).errors == [f"{page}:1: template not found"]
     assert tree_bytes(project["out"]) == before
+
+
+def test_index_pages_show_their_folder_as_cards_after_the_title_with_the_real_templates(project):
+    from utils.build import DEFAULT_TEMPLATES
+
+    result = build(project, templates=DEFAULT_TEMPLATES)
+    assert result.ok, result.errors
+    index = (project["out"] / "opt/index.html").read_text()
+    cards = index[index.index('<nav class="contents"'):index.index("</nav>", index.index('<nav class="contents"'))]
+    # In the order opt/__init__.py links them, with the front matter summary
+    assert [cards.index(f'href="../opt/{name}.html"') for name in ("radam", "adam", "readme")] == sorted(
+        cards.index(f'href="../opt/{name}.html"') for name in ("radam", "adam", "readme"))
+    assert "<p>Adam, step by step.</p>" in cards
+    assert index.index("<h1") < index.index("See ") < index.index('<nav class="contents"') < index.index('alt="a figure"')
+    home = (project["out"] / "index.html").read_text()
+    assert 'class="card"><a href="opt/index.html">Optimizers</a>' in home

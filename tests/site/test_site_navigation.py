@@ -1,6 +1,8 @@
 """Navigation built from page records (utils/site_navigation.py): tree, breadcrumbs, reading order."""
 
-from utils.site_navigation import breadcrumbs, build_tree, prev_next, prev_next_all, reading_order, root_prefix
+from utils.render_page import split_intro
+from utils.site_navigation import (breadcrumbs, build_tree, folder_contents, prev_next, prev_next_all, reading_order,
+                                   root_prefix)
 
 TITLES = {"index.html": "Home", "opt/index.html": "Optimizers", "opt/adam.html": "Adam",
           "opt/radam.html": "RAdam", "loose/b/index.html": "B", "loose/b/deep.html": "Deep"}
@@ -87,3 +89,25 @@ def test_extension_less_and_folder_links_count_as_the_pages_they_reach():
     pages["opt/index.html"]["links"] = ["results/", "sgd", "../opt/radam.html"]
     assert [c["url"] for c in build_tree(pages)[0]["children"][0]["children"]][:3] == [
         "opt/results/readme.html", "opt/sgd.html", "opt/radam.html"]
+
+
+def test_an_index_page_lists_its_folder_as_cards_in_reading_order_with_summaries():
+    pages = records(ZOO)
+    pages["opt/index.html"]["links"] = ["sgd.html", "adam.html"]
+    pages["opt/sgd.html"]["summary"] = "Plain gradient descent."
+    pages["opt/radam_plot.html"]["in_reading_order"] = False
+    cards = folder_contents(pages, "opt/index.html")
+    assert [c["url"] for c in cards] == ["opt/sgd.html", "opt/adam.html", "opt/ada_belief.html", "opt/radam.html",
+                                         "opt/results/readme.html"]     # the tooling page is not a card
+    assert cards[0] == {"title": "SGD", "url": "opt/sgd.html", "summary": "Plain gradient descent."}
+    # The home page lists the sections (folders) by their index pages; other pages list nothing
+    assert [c["url"] for c in folder_contents(pages, "index.html")] == ["opt/index.html"]
+    assert folder_contents(pages, "opt/adam.html") == []
+
+
+def test_the_cards_go_after_the_title_and_its_first_paragraph():
+    html = '<h1 id="a">Optimizers</h1>\n<p>What they are.</p>\n<h2 id="b">More</h2>\n<p>Long prose.</p>\n'
+    assert split_intro(html) == ('<h1 id="a">Optimizers</h1>\n<p>What they are.</p>',
+                                 '\n<h2 id="b">More</h2>\n<p>Long prose.</p>\n')
+    assert split_intro('<h1>T</h1>\n<ul><li>x</li></ul>') == ('<h1>T</h1>', '\n<ul><li>x</li></ul>')
+    assert split_intro('<p>No title.</p>') == ('', '<p>No title.</p>')
