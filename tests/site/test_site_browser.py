@@ -332,3 +332,114 @@ def test_sections_off_screen_skip_rendering_on_screen_but_all_print(browser, sit
     page.emulate_media(media="print")
     assert set(page.evaluate(style)) == {"visible"}
     context.close()
+
+
+# Code lines whose text reaches past the right edge of the code column (cut off, or only seen by scrolling).
+CLIPPED_CODE_JS = """
+() => {
+  let clipped = 0, lines = 0;
+  for (const pre of document.querySelectorAll(".code pre")) {
+    const right = pre.closest(".code").getBoundingClientRect().right + 0.5;
+    for (const line of pre.querySelectorAll(".line")) {
+      lines++;
+      // Only visible characters count: spaces at the end of a wrapped row may hang past the edge
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      let cut = false;
+      for (let node = walker.nextNode(); node && !cut; node = walker.nextNode()) {
+        for (const run of node.textContent.matchAll(/\\S+/g)) {
+          const range = document.createRange();
+          range.setStart(node, run.index);
+          range.setEnd(node, run.index + run[0].length);
+          if ([...range.getClientRects()].some(r => r.width > 0 && r.right > right)) { cut = true; break; }
+        }
+      }
+      if (cut) clipped++;
+    }
+    if (pre.scrollWidth > pre.clientWidth + 1) clipped++;
+  }
+  return {clipped, lines};
+}
+"""
+
+
+def test_no_code_line_is_clipped_at_1024px(browser, site_server, pages):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    counted, clipped = 0, {}
+    for path in pages:
+        page.goto(site_server + path, wait_until="load")
+        # Sections off screen are not laid out (content-visibility: auto); print media lays out all of them
+        # with the same column widths.
+        page.evaluate("document.querySelectorAll('.section').forEach(s => s.style.contentVisibility = 'visible')")
+        facts = page.evaluate(CLIPPED_CODE_JS)
+        counted += facts["lines"]
+        if facts["clipped"]:
+            clipped[path] = facts["clipped"]
+    context.close()
+    assert counted > 1000        # the measure saw the code
+    assert clipped == {}
+
+
+def _luminance(rgb: str) -> float:
+    values = [int(v) / 255 for v in re.findall(r"\d+", rgb)[:3]]
+    linear = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in values]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_printing_with_the_dark_theme_chosen_uses_the_light_palette(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    context.add_init_script("localStorage.setItem('site-theme', 'dark')")
+    page = context.new_page()
+    page.goto(site_server + RADAM_PAGE, wait_until="load")
+    colours = """() => ({text: getComputedStyle(document.body).color,
+                      background: getComputedStyle(document.body).backgroundColor,
+                      code: getComputedStyle(document.querySelector('.code')).backgroundColor,
+                      keyword: getComputedStyle(document.querySelector('.code .k')).color,
+                      math: getComputedStyle(document.querySelector('mjx-container')).color})"""
+    on_screen = page.evaluate(colours)
+    assert _luminance(on_screen["background"]) < 0.05          # the dark theme is on
+    page.emulate_media(media="print")
+    printed = page.evaluate(colours)
+    assert _luminance(printed["background"]) > 0.9 and _luminance(printed["code"]) > 0.8
+    assert _contrast(printed["text"], printed["background"]) >= 7
+    assert _contrast(printed["math"], printed["background"]) >= 7
+    assert _contrast(printed["keyword"], printed["code"]) >= 3
+    # Paper cannot be clicked: a link's target is printed after it
+    after = page.evaluate("getComputedStyle(document.querySelector('.notes a[href^=\"http\"]'), '::after').content")
+    assert "https://" in after
+    context.close()
+
+
+def test_previous_and_next_follow_the_order_of_the_index_pages_links(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(site_server + "optimizers/index.html", wait_until="load")
+    linked = page.evaluate("""() => [...document.querySelectorAll('.section .notes a[href]')]
+        .map(a => a.getAttribute('href')).filter(h => /^[a-z_]+\\.html$/.test(h))""")
+    order = list(dict.fromkeys(linked))
+    assert len(order) >= 10
+    assert page.get_attribute("a[rel=next]", "href") == "../optimizers/" + order[0]
+    for before, after in zip(order[:4], order[1:5]):
+        page.goto(site_server + "optimizers/" + before, wait_until="load")
+        assert page.get_attribute("a[rel=next]", "href") == "../optimizers/" + after, before
+    context.close()
+
+
+def test_an_index_page_shows_its_pages_as_cards_before_the_long_prose(browser, site_server):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(site_server + "optimizers/index.html", wait_until="load")
+    cards = page.locator(".contents .card")
+    assert cards.count() >= 10
+    assert cards.first.locator("p").inner_text().strip()          # a summary from the front matter
+    top = page.evaluate("""() => [document.querySelector('.contents').getBoundingClientRect().top,
+        [...document.querySelectorAll('.notes h2')][0].getBoundingClientRect().top]""")
+    assert top[0] < top[1] and top[0] < DESKTOP["height"]         # on the first screen, before the prose
+    page.goto(site_server + "index.html", wait_until="load")
+    assert page.locator('.contents .card a[href="optimizers/index.html"]').count() == 1
+    context.close()
