@@ -53,9 +53,11 @@ docs-check: $(DEPS) $(NODE) $(BUNDLE)
 serve: $(DEPS) $(NODE) $(BUNDLE)
 	$(PY) -m utils.serve --source labml_nn --out docs --strict --cache-dir .docs-cache
 
-# Figures drawn by code (e.g. the RAdam rectification plot); committed.
+# Figures drawn by code (the RAdam rectification, SGD paths, LAMB trust ratios); committed.
 figures: $(DEPS)
 	$(PY) -m labml_nn.optimizers.radam_plot
+	$(PY) -m labml_nn.optimizers.sgd_plot
+	$(PY) -m labml_nn.optimizers.lamb_plot
 
 test: $(DEPS) $(NODE) $(BUNDLE) chromium
 	$(PY) -m pytest -q

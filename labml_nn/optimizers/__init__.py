@@ -3,7 +3,8 @@ r"""
 title: Optimizers
 summary: >
  What a PyTorch optimizer is (parameter groups, per-parameter state, step, closures),
- and the small template that Adam, AMSGrad, RAdam and AdaBelief are built on.
+ the small template the whole family is built on, and a map of the family: SGD to Adam, AdamW, LAMB,
+ Lookahead and Sophia, what each one changes, and which one to use when.
 ---
 
 # Optimizers
@@ -83,19 +84,57 @@ multi-tensor path sweeps all of the group's memory once per operation.
   with a trailing dimension of size 2 (`torch.view_as_real`), so the real and imaginary parts are two
   independent coordinates.
 
-The algorithms:
+## The family
 
-* [Adam](adam.html)
-* [AMSGrad](amsgrad.html)
-* [RAdam](radam.html) (rectified Adam)
-* [AdaBelief](ada_belief.html)
-* [Adam with warm-up](adam_warmup.html), [with warm-up and cosine decay](adam_warmup_cosine_decay.html),
-  and the [Noam](noam.html) schedule of the Transformer
-* [Configurations](configs.html) to pick an optimizer by name in a labml experiment
+Every method below is one or two changes to a parent. Read the table from the top: each row names what it adds,
+and the state it keeps per parameter tells you its memory cost (in copies of the parameters).
 
-How they compare: the [MNIST experiment](mnist_experiment.html) trains one small CNN with each of them (and with
-`torch.optim.Adam` and SGD as baselines), and its [results page](mnist_results/readme.html) shows the table and
-plots from a real run.
+| Method | Parent | What it changes | State |
+|---|---|---|---|
+| [SGD](sgd.html) | | $\theta_t \leftarrow \theta_{t-1} - \eta g_t$ | none |
+| [SGD with momentum](sgd.html) | SGD | steps along a moving sum $b_t$ of past gradients (optionally Nesterov's look-ahead) | $b$ |
+| [Adagrad](adagrad.html) | SGD | a per-coordinate scale: divides by the root of the *sum* of all squared gradients | $\sum g^2$ |
+| [RMSprop](rmsprop.html) | Adagrad | the sum becomes an exponential moving average $v_t$, so old gradients are forgotten | $v$ (+ $\bar{g}$, $b$) |
+| [Adadelta](adadelta.html) | RMSprop | takes its step size from the RMS of its own past updates: no learning rate in the paper | $v$, $\Delta$ |
+| [Adam](adam.html) | RMSprop + momentum | momentum $m_t$ on the gradient, and bias correction of both averages | $m$, $v$ |
+| [AdamW](adamw.html) | Adam | decoupled weight decay: shrinks $\theta$ instead of adding $\lambda\theta$ to $g_t$ | $m$, $v$ |
+| [AMSGrad](amsgrad.html) | Adam | divides by $v^{max}_t$, the running maximum of $v_t$ | $m$, $v$, $v^{max}$ |
+| [QHAdam](qhadam.html) | Adam | steps along a $\nu$-weighted mix of $g_t$ and its average, in both moments | $m$, $v$ |
+| [RAdam](radam.html) | Adam | $r_t$: rectifies the adaptive rate while its variance is too large, SGD with momentum before | $m$, $v$ |
+| [AdaBelief](ada_belief.html) | Adam | $s_t$: the spread of $g_t$ around $m_t$ replaces $g_t^2$ | $m$, $s$ |
+| [LAMB](lamb.html) | AdamW | a layer-wise trust ratio $\lVert\theta\rVert / \lVert\text{update}\rVert$ scales each tensor's step | $m$, $v$ |
+| [LARS / LARC](larc.html) | SGD with momentum | the same trust ratio on plain gradients, as a wrapper of any optimizer | $b$ |
+| [Lookahead](lookahead.html) | any optimizer | slow weights $\phi$ pulled towards the fast weights every $k$ steps | $\phi$ (+ inner) |
+| [Ranger](ranger.html) | RAdam + Lookahead | both of them | $m$, $v$, $\phi$ |
+| [Sophia](sophia.html) | Adam | a diagonal Hessian estimate $h_t$ replaces $v_t$, and the step is clipped per coordinate | $m$, $h$ |
+
+Schedules on top of Adam: [warm-up](adam_warmup.html), [warm-up and cosine decay](adam_warmup_cosine_decay.html),
+and the [Noam](noam.html) schedule of the Transformer. [Lookahead, LARC and Ranger](wrapper.html) wrap another
+optimizer instead of subclassing the template. [Configurations](configs.html) pick any of them by name in a labml
+experiment.
+
+### Which one to use when
+
+* **A new model with no tuning budget**: [AdamW](adamw.html). It is the default of most transformer
+  recipes, and its weight decay means what it says ([Loshchilov & Hutter](https://arxiv.org/abs/1711.05101)).
+* **A convolutional network with a tuned learning-rate schedule**: [SGD with momentum](sgd.html); on image
+  classification it often generalises as well as or better than adaptive methods
+  ([Wilson et al. 2017](https://arxiv.org/abs/1705.08292)).
+* **Unstable first steps**: a warm-up ([Adam with warm-up](adam_warmup.html)), or [RAdam](radam.html), which
+  gets a similar effect without choosing a warm-up length.
+* **Very large batches**: [LAMB](lamb.html) for Adam-style training, [LARS](larc.html) for SGD-style
+  training: the trust ratio keeps every layer's step in proportion to its weights.
+* **Sparse features, convex problems**: [Adagrad](adagrad.html).
+* **Language-model pre-training, where each step is expensive**: [Sophia](sophia.html) (clipped
+  second-order steps; the paper reports fewer steps than AdamW for the same loss).
+* **A safety net around any of them**: [Lookahead](lookahead.html) reduces the variance of the path at the cost of
+  one more copy of the weights.
+
+What a small experiment can and cannot tell you: the [MNIST experiment](mnist_experiment.html) trains one small
+CNN with the Adam family (and with `torch.optim.Adam` and SGD as baselines), and its
+[results page](mnist_results/readme.html) shows the table and plots from a real run. At one learning rate for all
+and three seeds, most of its differences are the size of the spread between seeds, so read it as evidence that
+these methods are close on an easy problem, not as a ranking.
 """
 
 import math

@@ -22,7 +22,10 @@ optimizer = conf.optimizer  # computed here
 
 The option names mean what they say:
 
-* `'SGD'`: `torch.optim.SGD` with `momentum` and L2 weight decay.
+* `'SGD'`: [SGD](sgd.html) (equal to `torch.optim.SGD`) with `momentum`, `dampening`, `nesterov` and L2
+  weight decay.
+* `'Adagrad'`, `'RMSprop'`, `'Adadelta'`: [Adagrad](adagrad.html), [RMSprop](rmsprop.html) and
+  [Adadelta](adadelta.html), equal to their `torch.optim` classes, with L2 weight decay.
 * `'Adam'`: [Adam](adam.html) with L2 weight decay, like `torch.optim.Adam(weight_decay=...)`.
 * `'AdamW'`: [Adam](adam.html) with decoupled weight decay, like `torch.optim.AdamW`
   (absolute when `weight_decay_absolute` is set).
@@ -32,8 +35,16 @@ The option names mean what they say:
 * `'AdamWarmup'`: [Adam with warm-up](adam_warmup.html).
 * `'AdamWarmupCosineDecay'`: [Adam with warm-up and cosine decay](adam_warmup_cosine_decay.html).
 * `'Noam'`: [Noam](noam.html).
+* `'QHAdam'`: [QHAdam](qhadam.html) with `nus`.
+* `'LAMB'`: [LAMB](lamb.html) (its decay sits inside the trust ratio, as in the paper).
+* `'LARS'`: [LARS](larc.html), SGD with momentum and the layer-wise rate (`trust_coefficient`, `larc_clip`).
+* `'Lookahead'`: [Lookahead](lookahead.html) (`lookahead_k`, `lookahead_alpha`) around [Adam](adam.html).
+* `'Ranger'`: [Ranger](ranger.html), RAdam inside Lookahead.
+* `'Sophia'`: [Sophia-G](sophia.html) with `rho`, the labml-nn 0.5.1 name and field. Its Hessian estimate must
+  be updated by the training loop (see its page); the option only builds the optimizer.
 
-The last five take their weight decay from `weight_decay_obj`.
+`'RAdam'`, `'AdaBelief'`, the warm-up and Noam options, `'Lookahead'`, `'Ranger'` and `'Sophia'` take their
+weight decay from `weight_decay_obj`.
 
 `weight_decay_obj` is a [`WeightDecay`](index.html) built from `weight_decay`, `weight_decouple`
 (default `True`, decoupled) and `weight_decay_absolute`. `amsgrad` applies to the Adam-family options
@@ -48,12 +59,22 @@ from labml.configs import BaseConfigs, meta_config, option
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.ada_belief import AdaBelief
+from labml_nn.optimizers.adadelta import Adadelta
+from labml_nn.optimizers.adagrad import Adagrad
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.adam_warmup import AdamWarmup
 from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.lamb import Lamb
+from labml_nn.optimizers.larc import LARS
+from labml_nn.optimizers.lookahead import Lookahead
 from labml_nn.optimizers.noam import Noam
+from labml_nn.optimizers.qhadam import QHAdam
 from labml_nn.optimizers.radam import RAdam
+from labml_nn.optimizers.ranger import Ranger
+from labml_nn.optimizers.rmsprop import RMSprop
+from labml_nn.optimizers.sgd import SGD
+from labml_nn.optimizers.sophia import Sophia
 
 
 class OptimizerConfigs(BaseConfigs):
@@ -72,6 +93,8 @@ class OptimizerConfigs(BaseConfigs):
     betas: Tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     momentum: float = 0.5
+    dampening: float = 0.
+    nesterov: bool = False
 
     weight_decay: float = 0.
     weight_decouple: bool = True
@@ -82,6 +105,20 @@ class OptimizerConfigs(BaseConfigs):
     amsgrad: bool = False
     degenerated_to_sgd: bool = True
     rectify: bool = True
+
+    # Adagrad, RMSprop and Adadelta
+    lr_decay: float = 0.
+    initial_accumulator_value: float = 0.
+    rmsprop_alpha: float = 0.99
+    centered: bool = False
+    adadelta_rho: float = 0.9
+    # QHAdam, LARS, Lookahead and Sophia
+    nus: Tuple[float, float] = (0.7, 1.0)
+    trust_coefficient: float = 0.001
+    larc_clip: bool = False
+    lookahead_k: int = 6
+    lookahead_alpha: float = 0.5
+    rho: float = 0.03
 
     warmup: int = 0
     total_steps: int = int(1e10)
@@ -110,7 +147,26 @@ def _adam_keywords(c: OptimizerConfigs, weight_decay: WeightDecay):
 
 @option(OptimizerConfigs.optimizer, 'SGD')
 def _sgd(c: OptimizerConfigs):
-    return torch.optim.SGD(c.parameters, lr=c.learning_rate, momentum=c.momentum, weight_decay=c.weight_decay)
+    return SGD(c.parameters, lr=c.learning_rate, momentum=c.momentum, dampening=c.dampening, nesterov=c.nesterov,
+               weight_decay=c.weight_decay, foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'Adagrad')
+def _adagrad(c: OptimizerConfigs):
+    return Adagrad(c.parameters, lr=c.learning_rate, lr_decay=c.lr_decay, weight_decay=c.weight_decay,
+                   initial_accumulator_value=c.initial_accumulator_value, eps=c.eps, foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'RMSprop')
+def _rmsprop(c: OptimizerConfigs):
+    return RMSprop(c.parameters, lr=c.learning_rate, alpha=c.rmsprop_alpha, eps=c.eps, weight_decay=c.weight_decay,
+                   momentum=c.momentum, centered=c.centered, foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'Adadelta')
+def _adadelta(c: OptimizerConfigs):
+    return Adadelta(c.parameters, lr=c.learning_rate, rho=c.adadelta_rho, eps=c.eps, weight_decay=c.weight_decay,
+                    foreach=c.foreach)
 
 
 @option(OptimizerConfigs.optimizer, 'Adam')
@@ -157,3 +213,40 @@ def _adam_warmup_cosine_decay(c: OptimizerConfigs):
 def _noam(c: OptimizerConfigs):
     return Noam(c.parameters, amsgrad=c.amsgrad, warmup=c.warmup, d_model=c.d_model,
                 **_adam_keywords(c, c.weight_decay_obj))
+
+
+@option(OptimizerConfigs.optimizer, 'QHAdam')
+def _qhadam(c: OptimizerConfigs):
+    return QHAdam(c.parameters, lr=c.learning_rate, betas=c.betas, nus=c.nus, eps=c.eps, weight_decay=c.weight_decay,
+                  weight_decouple=c.weight_decouple, fixed_decay=c.weight_decay_absolute, foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'LAMB')
+def _lamb(c: OptimizerConfigs):
+    return Lamb(c.parameters, lr=c.learning_rate, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay,
+                foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'LARS')
+def _lars(c: OptimizerConfigs):
+    return LARS(c.parameters, lr=c.learning_rate, momentum=c.momentum, weight_decay=c.weight_decay,
+                trust_coefficient=c.trust_coefficient, clip=c.larc_clip, foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'Lookahead')
+def _lookahead(c: OptimizerConfigs):
+    return Lookahead(Adam(c.parameters, **_adam_keywords(c, c.weight_decay_obj)), k=c.lookahead_k,
+                     alpha=c.lookahead_alpha)
+
+
+@option(OptimizerConfigs.optimizer, 'Ranger')
+def _ranger(c: OptimizerConfigs):
+    return Ranger(c.parameters, lr=c.learning_rate, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay_obj,
+                  k=c.lookahead_k, alpha=c.lookahead_alpha, degenerate_to_sgd=c.degenerated_to_sgd,
+                  foreach=c.foreach)
+
+
+@option(OptimizerConfigs.optimizer, 'Sophia')
+def _sophia(c: OptimizerConfigs):
+    return Sophia(c.parameters, lr=c.learning_rate, betas=c.betas, eps=c.eps, rho=c.rho,
+                  weight_decay=c.weight_decay_obj, foreach=c.foreach)

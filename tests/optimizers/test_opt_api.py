@@ -10,13 +10,23 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.ada_belief import AdaBelief
+from labml_nn.optimizers.adadelta import Adadelta
+from labml_nn.optimizers.adagrad import Adagrad
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.adam_warmup import AdamWarmup
 from labml_nn.optimizers.adam_warmup_cosine_decay import AdamWarmupCosineDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
 from labml_nn.optimizers.configs import OptimizerConfigs
+from labml_nn.optimizers.lamb import Lamb
+from labml_nn.optimizers.larc import LARS
+from labml_nn.optimizers.lookahead import Lookahead
 from labml_nn.optimizers.noam import Noam
+from labml_nn.optimizers.qhadam import QHAdam
 from labml_nn.optimizers.radam import RAdam
+from labml_nn.optimizers.ranger import Ranger
+from labml_nn.optimizers.rmsprop import RMSprop
+from labml_nn.optimizers.sgd import SGD
+from labml_nn.optimizers.sophia import Sophia
 from opt_testing import make_grads, make_params, max_abs_diff, run
 
 LR = 1e-2
@@ -281,13 +291,49 @@ def test_config_options_mean_what_they_say(option, cls, decouple, capsys):
         assert 'amsgrad' not in group
 
 
-def test_config_sgd_is_torch_sgd(capsys):
+def test_config_sgd_is_our_sgd_and_steps_exactly_as_torch_sgd(capsys):
+    def configured(params):
+        conf = OptimizerConfigs()
+        conf.parameters = params
+        conf.optimizer = 'SGD'
+        conf.momentum = 0.9
+        conf.weight_decay = 0.01
+        return conf.optimizer
+
+    assert type(configured(make_params())) is SGD
+    grads = make_grads(steps=30)
+    ours = run(configured, make_params(), grads)
+    torch_sgd = run(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=0.01), make_params(), grads)
+    assert max_abs_diff(ours, torch_sgd) == 0.
+
+
+ZOO_OPTIONS = {'Adagrad': Adagrad, 'RMSprop': RMSprop, 'Adadelta': Adadelta, 'QHAdam': QHAdam, 'LAMB': Lamb,
+               'LARS': LARS, 'Lookahead': Lookahead, 'Ranger': Ranger, 'Sophia': Sophia}
+
+
+@pytest.mark.parametrize('option', list(ZOO_OPTIONS))
+def test_config_zoo_options_build_their_class_with_the_configured_rate_and_train(option, capsys):
+    conf = OptimizerConfigs()
+    params = make_params()
+    conf.parameters = params
+    conf.optimizer = option
+    conf.learning_rate = 2e-3
+    opt = conf.optimizer
+    assert type(opt) is ZOO_OPTIONS[option]
+    assert all(group['lr'] == 2e-3 for group in opt.param_groups)
+    before = [p.detach().clone() for p in params]
+    for p, g in zip(params, make_grads(steps=1)[0]):
+        p.grad = g.clone()
+    opt.step()
+    assert max_abs_diff(before, [p.detach() for p in params]) > 0
+
+
+def test_config_sophia_takes_rho_the_labml_0_5_1_field(capsys):
     conf = OptimizerConfigs()
     conf.parameters = make_params()
-    conf.optimizer = 'SGD'
-    conf.momentum = 0.9
-    opt = conf.optimizer
-    assert type(opt) is torch.optim.SGD and opt.param_groups[0]['momentum'] == 0.9
+    conf.optimizer = 'Sophia'
+    conf.rho = 0.05
+    assert conf.optimizer.param_groups[0]['rho'] == 0.05
 
 
 @pytest.mark.parametrize('cls', [AMSGrad, AdaBelief])
