@@ -3,8 +3,6 @@ Adadelta: equal to torch.optim.Adadelta for every option, lr=1 is Zeiler's Algor
 lr scales the steps linearly, bad hyper-parameters, resume, closures and convergence.
 """
 
-import inspect
-import io
 import math
 
 import pytest
@@ -12,22 +10,11 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adadelta import Adadelta
-from opt_testing import STEPS, make_grads, make_params, max_abs_diff, run
+from opt_testing import (assert_closure_step_matches_manual_step, assert_converges_on_least_squares,
+                         assert_converges_on_rosenbrock, assert_exact_resume, assert_keywords_and_defaults_are, compare,
+                         compare_on_complex, make_grads, make_params, max_abs_diff, run)
 
 TOLERANCE = 1e-12
-
-
-def compare(ours, reference, grads=None, scheduler=None, moved=1e-2):
-    """Run both from the same start on the same gradients (float64, >= 100 steps); return the largest difference."""
-    grads = grads or make_grads()
-    assert len(grads) >= 100
-    a = run(ours, make_params(), grads, scheduler)
-    b = run(reference, make_params(), grads, scheduler)
-    # The parameters moved, so equality is not trivially true
-    assert max_abs_diff(a, make_params()) > moved
-    difference = max_abs_diff(a, b)
-    assert difference <= TOLERANCE, difference
-    return difference
 
 
 # ## Equal to torch.optim.Adadelta
@@ -82,27 +69,13 @@ def test_weight_decay_object_for_l2_equals_torch_weight_decay_number(foreach):
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_equals_torch_adadelta_on_complex_parameters(foreach):
-    gen = torch.Generator().manual_seed(3)
-    shapes = [(3, 2), (4,)]
-    start = [torch.randn(s, generator=gen, dtype=torch.complex128) for s in shapes]
-    grads = [[torch.randn(s, generator=gen, dtype=torch.complex128) for s in shapes] for _ in range(STEPS)]
     kwargs = dict(eps=1e-4, weight_decay=0.1)
-    ours = run(lambda p: Adadelta(p, foreach=foreach, **kwargs), [x.clone().requires_grad_() for x in start], grads)
-    expected = run(lambda p: torch.optim.Adadelta(p, foreach=foreach, **kwargs),
-                   [x.clone().requires_grad_() for x in start], grads)
-    assert ours[0].dtype == torch.complex128
-    assert max_abs_diff(ours, start) > 1e-2
-    assert max_abs_diff(ours, expected) <= TOLERANCE
+    compare_on_complex(lambda p: Adadelta(p, foreach=foreach, **kwargs),
+                       lambda p: torch.optim.Adadelta(p, foreach=foreach, **kwargs))
 
 
 def test_defaults_and_keywords_are_those_of_torch_adadelta():
-    ours = inspect.signature(Adadelta).parameters
-    theirs = inspect.signature(torch.optim.Adadelta).parameters
-    assert set(ours) == set(theirs)
-    for name, parameter in theirs.items():
-        if name != 'params':
-            assert ours[name].default == parameter.default, name
-            assert ours[name].kind == inspect.Parameter.KEYWORD_ONLY, name
+    ours = assert_keywords_and_defaults_are(Adadelta, torch.optim.Adadelta)
     assert ours['lr'].default == 1.0
 
 
@@ -236,54 +209,14 @@ def test_state_dict_round_trip_continues_bit_identically(foreach):
     def make(p):
         return Adadelta(p, lr=0.5, rho=0.95, eps=1e-4, weight_decay=0.1, foreach=foreach)
 
-    grads = make_grads()
-    straight = run(make, make_params(), grads)
-    first = make_params()
-    opt = make(first)
-    for step_grads in grads[:60]:
-        for p, g in zip(first, step_grads):
-            p.grad = g.clone()
-        opt.step()
-    buffer = io.BytesIO()
-    torch.save({'params': [p.detach() for p in first], 'opt': opt.state_dict()}, buffer)
-    buffer.seek(0)
-    checkpoint = torch.load(buffer)
-    resumed = [x.clone().requires_grad_() for x in checkpoint['params']]
-    opt2 = Adadelta(resumed, foreach=foreach)
     # The hyper-parameters come back from the checkpoint, not from the constructor
-    opt2.load_state_dict(checkpoint['opt'])
+    opt2 = assert_exact_resume(make, 60, make_resumed=lambda p: Adadelta(p, foreach=foreach))
     assert opt2.param_groups[0]['rho'] == 0.95 and opt2.param_groups[0]['lr'] == 0.5
-    for step_grads in grads[60:]:
-        for p, g in zip(resumed, step_grads):
-            p.grad = g.clone()
-        opt2.step()
-    for a, b in zip(straight, resumed):
-        assert torch.equal(a, b.detach())
 
 
 def test_step_with_closure_returns_the_loss_and_takes_the_same_step():
-    target = torch.tensor([1., -2., 3.], dtype=torch.float64)
-    results = []
-    for use_closure in (False, True):
-        x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-        opt = Adadelta([x], eps=1e-2)
-
-        def closure():
-            opt.zero_grad()
-            loss = ((x - target) ** 2).sum()
-            loss.backward()
-            return loss
-
-        for _ in range(5):
-            if use_closure:
-                loss = opt.step(closure)
-                assert isinstance(loss, torch.Tensor) and loss.item() > 0
-            else:
-                closure()
-                assert opt.step() is None
-        results.append(x.detach().clone())
-    assert torch.equal(results[0], results[1])
-    assert max_abs_diff(results, [torch.zeros(3, dtype=torch.float64)] * 2) > 0.1
+    assert_closure_step_matches_manual_step(lambda p: Adadelta(p, eps=1e-2),
+                                            target=torch.tensor([1., -2., 3.], dtype=torch.float64), moved=0.1)
 
 
 # ## Convergence
@@ -294,36 +227,10 @@ def test_step_with_closure_returns_the_loss_and_takes_the_same_step():
 # With lr = 1 (the paper) neither settles; a larger eps makes the first steps (sqrt(eps / (1 - rho))) large
 # enough to cross Rosenbrock's valley with that small lr.
 
-def rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
-
-
 def test_converges_on_rosenbrock():
-    xy = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
-    opt = Adadelta([xy], lr=1.5e-3, eps=0.1)
-    start = rosenbrock(*xy.detach())
-    for _ in range(10000):
-        x, y = xy.detach()
-        xy.grad = torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-        opt.step()
-    x, y = xy.detach()
-    assert rosenbrock(x, y) < 1e-3 * start
-    assert abs(x - 1) < 0.05 and abs(y - 1) < 0.05
+    assert_converges_on_rosenbrock(lambda p: Adadelta(p, lr=1.5e-3, eps=0.1), steps=10000)
 
 
 @pytest.mark.parametrize('eps', [1e-6, 1e-3])
 def test_converges_on_least_squares_regression(eps):
-    gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(64, 5, generator=gen, dtype=torch.float64)
-    true_w = torch.randn(5, generator=gen, dtype=torch.float64)
-    targets = inputs @ true_w + 0.1 * torch.randn(64, generator=gen, dtype=torch.float64)
-    best = torch.linalg.lstsq(inputs, targets[:, None]).solution[:, 0]
-    best_loss = ((inputs @ best - targets) ** 2).mean()
-    w = torch.zeros(5, dtype=torch.float64, requires_grad=True)
-    opt = Adadelta([w], lr=0.3, eps=eps)
-    for _ in range(1500):
-        w.grad = 2 / len(inputs) * inputs.T @ (inputs @ w.detach() - targets)
-        opt.step()
-    loss = ((inputs @ w.detach() - targets) ** 2).mean()
-    assert loss - best_loss < 1e-4 * best_loss
-    assert (w.detach() - best).abs().max() < 1e-2
+    assert_converges_on_least_squares(lambda p: Adadelta(p, lr=0.3, eps=eps))

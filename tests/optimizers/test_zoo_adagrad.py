@@ -1,29 +1,17 @@
 """Adagrad (labml_nn/optimizers/adagrad.py) against torch.optim.Adagrad and the equations of its page."""
 
 import inspect
-import io
 
 import pytest
 import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adagrad import Adagrad
-from opt_testing import STEPS, make_grads, make_params, max_abs_diff, run
+from opt_testing import (assert_converges_on_least_squares, assert_converges_on_rosenbrock, assert_exact_resume,
+                         closure_step_on_sum_of_squares, compare, compare_on_complex, make_grads, make_params,
+                         max_abs_diff, run)
 
 LR = 1e-2
-
-
-def compare_with_torch(ours, reference, grads=None, scheduler=None, tolerance=1e-12):
-    """Both from the same start on the same >= 100 gradients, in float64; return the largest difference."""
-    grads = grads or make_grads()
-    assert len(grads) >= 100
-    a = run(ours, make_params(), grads, scheduler=scheduler)
-    b = run(reference, make_params(), grads, scheduler=scheduler)
-    # The parameters moved, so equality is not trivially true
-    assert max_abs_diff(a, make_params()) > 1e-2
-    difference = max_abs_diff(a, b)
-    assert difference <= tolerance, difference
-    return difference
 
 
 # ## Equal to torch.optim.Adagrad
@@ -38,15 +26,15 @@ def test_adagrad_equals_torch_adagrad_for_every_option(lr_decay, initial_accumul
                                                         maximize, foreach):
     args = dict(lr=LR, lr_decay=lr_decay, initial_accumulator_value=initial_accumulator_value, eps=eps,
                 weight_decay=weight_decay, maximize=maximize, foreach=foreach)
-    compare_with_torch(lambda p: Adagrad(p, **args), lambda p: torch.optim.Adagrad(p, **args))
+    compare(lambda p: Adagrad(p, **args), lambda p: torch.optim.Adagrad(p, **args))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
 @pytest.mark.parametrize('lr_decay', [0., 0.01])
 def test_adagrad_equals_torch_adagrad_under_a_step_schedule(lr_decay, foreach):
     args = dict(lr=0.05, lr_decay=lr_decay, initial_accumulator_value=0.1, weight_decay=0.01)
-    compare_with_torch(lambda p: Adagrad(p, foreach=foreach, **args), lambda p: torch.optim.Adagrad(p, **args),
-                       scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=25, gamma=0.5))
+    compare(lambda p: Adagrad(p, foreach=foreach, **args), lambda p: torch.optim.Adagrad(p, **args),
+            scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=25, gamma=0.5))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
@@ -55,8 +43,8 @@ def test_adagrad_equals_torch_adagrad_with_two_different_param_groups(foreach):
         return [dict(params=p[:2], lr_decay=0.01, weight_decay=0.1),
                 dict(params=p[2:], lr=0.05, eps=1e-4, maximize=True)]
 
-    compare_with_torch(lambda p: Adagrad(groups(p), lr=LR, initial_accumulator_value=0.2, foreach=foreach),
-                       lambda p: torch.optim.Adagrad(groups(p), lr=LR, initial_accumulator_value=0.2))
+    compare(lambda p: Adagrad(groups(p), lr=LR, initial_accumulator_value=0.2, foreach=foreach),
+            lambda p: torch.optim.Adagrad(groups(p), lr=LR, initial_accumulator_value=0.2))
 
 
 def test_group_initial_accumulator_value_is_used_where_torch_uses_the_constructors():
@@ -79,22 +67,15 @@ def test_group_initial_accumulator_value_is_used_where_torch_uses_the_constructo
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_adagrad_weight_decay_object_for_l2_equals_torch_number(foreach):
-    compare_with_torch(lambda p: Adagrad(p, lr=LR, foreach=foreach,
-                                         weight_decay=WeightDecay(0.1, weight_decouple=False)),
-                       lambda p: torch.optim.Adagrad(p, lr=LR, weight_decay=0.1))
+    compare(lambda p: Adagrad(p, lr=LR, foreach=foreach,
+                              weight_decay=WeightDecay(0.1, weight_decouple=False)),
+            lambda p: torch.optim.Adagrad(p, lr=LR, weight_decay=0.1))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_adagrad_complex_params_equal_torch(foreach):
-    gen = torch.Generator().manual_seed(3)
-    start = [torch.randn(s, generator=gen, dtype=torch.complex128) for s in [(3, 2), (4,)]]
-    grads = [[torch.randn(x.shape, generator=gen, dtype=torch.complex128) for x in start] for _ in range(STEPS)]
     args = dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.1)
-    ours = run(lambda p: Adagrad(p, foreach=foreach, **args), [x.clone().requires_grad_() for x in start], grads)
-    expected = run(lambda p: torch.optim.Adagrad(p, **args), [x.clone().requires_grad_() for x in start], grads)
-    assert ours[0].dtype == torch.complex128
-    assert max_abs_diff(ours, start) > 1e-2
-    assert max_abs_diff(ours, expected) <= 1e-12
+    compare_on_complex(lambda p: Adagrad(p, foreach=foreach, **args), lambda p: torch.optim.Adagrad(p, **args))
 
 
 def test_adagrad_defaults_and_state_are_torchs():
@@ -211,42 +192,13 @@ def test_adagrad_refuses_sparse_gradients():
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_adagrad_resumes_exactly_from_state_dict(foreach):
-    grads = make_grads()
     args = dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.1, foreach=foreach)
-    straight = run(lambda p: Adagrad(p, **args), make_params(), grads)
-
-    params = make_params()
-    opt = Adagrad(params, **args)
-    for step_grads in grads[:50]:
-        for p, g in zip(params, step_grads):
-            p.grad = g.clone()
-        opt.step()
-    # Save and load through bytes, as a checkpoint would
-    buffer = io.BytesIO()
-    torch.save(opt.state_dict(), buffer)
-    buffer.seek(0)
-    resumed_params = [p.detach().clone().requires_grad_() for p in params]
-    resumed = Adagrad(resumed_params, lr=1.0)
-    resumed.load_state_dict(torch.load(buffer))
+    resumed = assert_exact_resume(lambda p: Adagrad(p, **args), 50, make_resumed=lambda p: Adagrad(p, lr=1.0))
     assert resumed.param_groups[0]['lr_decay'] == 0.01
-    for step_grads in grads[50:]:
-        for p, g in zip(resumed_params, step_grads):
-            p.grad = g.clone()
-        resumed.step()
-    assert max_abs_diff([p.detach() for p in resumed_params], straight) == 0
 
 
 def test_adagrad_step_with_closure_returns_the_loss_and_uses_its_gradient():
-    w = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
-    opt = Adagrad([w], lr=0.1)
-
-    def closure():
-        opt.zero_grad()
-        loss = (w ** 2).sum()
-        loss.backward()
-        return loss
-
-    loss = opt.step(closure)
+    loss, w, _ = closure_step_on_sum_of_squares(lambda p: Adagrad(p, lr=0.1))
     assert loss.item() == pytest.approx(5.0)
     # First step: w - 0.1 sign(grad)
     assert torch.allclose(w.detach(), torch.tensor([0.9, -1.9], dtype=torch.float64), rtol=0, atol=1e-9)
@@ -254,37 +206,10 @@ def test_adagrad_step_with_closure_returns_the_loss_and_uses_its_gradient():
 
 # ## Convergence (the pattern and tolerances of test_opt_convergence.py)
 
-def rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
-
-
 def test_adagrad_converges_on_rosenbrock():
     # Adagrad's steps shrink as the squared gradients add up, so it needs more steps than Adam's 3000 here
-    xy = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
-    opt = Adagrad([xy], lr=1.0)
-    start = rosenbrock(*xy.detach())
-    for _ in range(10000):
-        x, y = xy.detach()
-        xy.grad = torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-        opt.step()
-    x, y = xy.detach()
-    assert rosenbrock(x, y) < 1e-3 * start
-    assert abs(x - 1) < 0.05 and abs(y - 1) < 0.05
+    assert_converges_on_rosenbrock(lambda p: Adagrad(p, lr=1.0), steps=10000)
 
 
 def test_adagrad_converges_on_least_squares_regression():
-    gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(64, 5, generator=gen, dtype=torch.float64)
-    true_w = torch.randn(5, generator=gen, dtype=torch.float64)
-    targets = inputs @ true_w + 0.1 * torch.randn(64, generator=gen, dtype=torch.float64)
-    best = torch.linalg.lstsq(inputs, targets[:, None]).solution[:, 0]
-    best_loss = ((inputs @ best - targets) ** 2).mean()
-
-    w = torch.zeros(5, dtype=torch.float64, requires_grad=True)
-    opt = Adagrad([w], lr=0.5)
-    for _ in range(1500):
-        w.grad = 2 / len(inputs) * inputs.T @ (inputs @ w.detach() - targets)
-        opt.step()
-    loss = ((inputs @ w.detach() - targets) ** 2).mean()
-    assert loss - best_loss < 1e-4 * best_loss
-    assert (w.detach() - best).abs().max() < 1e-2
+    assert_converges_on_least_squares(lambda p: Adagrad(p, lr=0.5))

@@ -13,9 +13,9 @@ import torch
 from labml_nn.optimizers import lamb as lamb_module
 from labml_nn.optimizers import lamb_plot
 from labml_nn.optimizers.lamb import Lamb
-from opt_testing import make_grads, make_params, max_abs_diff, run
-from zoo_adam_family_checks import (closure_step_matches_manual_step, compare, converges_on_least_squares,
-                                    converges_on_rosenbrock, resumed_run_is_bit_identical)
+from opt_testing import (assert_closure_step_matches_manual_step, assert_converges_on_least_squares,
+                         assert_converges_on_rosenbrock, assert_exact_resume, compare, make_grads, make_params,
+                         max_abs_diff, run)
 
 pytorch_optimizer = pytest.importorskip('pytorch_optimizer')
 
@@ -290,11 +290,11 @@ def test_groups_with_their_own_clamp_and_bias_correction_equal_separate_optimize
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_resume_from_state_dict_is_bit_identical(foreach):
-    resumed_run_is_bit_identical(lambda p: Lamb(p, lr=LR, weight_decay=0.1, foreach=foreach))
+    assert_exact_resume(lambda p: Lamb(p, lr=LR, weight_decay=0.1, foreach=foreach), 60, moved=1e-2)
 
 
 def test_closure_is_evaluated_once_and_its_loss_returned():
-    closure_step_matches_manual_step(lambda p: Lamb(p, lr=0.1))
+    assert_closure_step_matches_manual_step(lambda p: Lamb(p, lr=0.1))
 
 
 @pytest.mark.parametrize('kwargs, name', [
@@ -331,16 +331,16 @@ def cosine(steps):
 
 
 def test_converges_on_rosenbrock_with_a_decaying_lr():
-    converges_on_rosenbrock(lambda p: Lamb(p, lr=2e-2), steps=3000, scheduler=cosine(3000))
+    assert_converges_on_rosenbrock(lambda p: Lamb(p, lr=2e-2), steps=3000, scheduler=cosine(3000))
 
 
 def test_does_not_settle_on_rosenbrock_with_a_constant_lr():
     with pytest.raises(AssertionError):
-        converges_on_rosenbrock(lambda p: Lamb(p, lr=2e-2), steps=3000)
+        assert_converges_on_rosenbrock(lambda p: Lamb(p, lr=2e-2), steps=3000)
 
 
 def test_converges_on_least_squares_regression_with_a_decaying_lr():
-    converges_on_least_squares(lambda p: Lamb(p, lr=2e-2), steps=1500, scheduler=cosine(1500))
+    assert_converges_on_least_squares(lambda p: Lamb(p, lr=2e-2), steps=1500, scheduler=cosine(1500))
 
 
 # ## The figure

@@ -8,8 +8,8 @@ import torch
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.larc import LARC, LARS
-from opt_testing import make_grads, make_params, max_abs_diff, run
-from zoo_wrapper_testing import assert_converges, assert_exact_resume, poly_decay
+from opt_testing import (assert_closure_evaluated_once_per_step, assert_converges, assert_exact_resume, make_grads,
+                         make_params, max_abs_diff, run)
 
 pytorch_optimizer = pytest.importorskip('pytorch_optimizer')
 
@@ -259,7 +259,7 @@ def test_scheduled_lr_is_the_one_clipped_against(kind):
     lambda p: LARC(torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01)),
 ], ids=['LARS', 'LARC'])
 def test_exact_resume(make):
-    assert_exact_resume(make, 11)
+    assert_exact_resume(make, 11, steps=30, state_matters=True)
 
 
 @pytest.mark.parametrize('kind', ['LARS', 'LARC'])
@@ -267,17 +267,7 @@ def test_closure_is_evaluated_once(kind):
     params = make_params()
     opt = LARS(params, lr=0.1, trust_coefficient=0.02) if kind == 'LARS' else \
         LARC(torch.optim.SGD(params, lr=0.1), trust_coefficient=0.02, clip=False)
-    calls = []
-
-    def closure():
-        calls.append(1)
-        opt.zero_grad()
-        loss = sum((p ** 2).sum() for p in params)
-        loss.backward()
-        return loss
-
-    losses = [opt.step(closure).item() for _ in range(3)]
-    assert len(calls) == 3 and losses[-1] < losses[0]
+    assert_closure_evaluated_once_per_step(opt, params, 3)
 
 
 @pytest.mark.parametrize('kwargs, name', [
@@ -306,6 +296,11 @@ def test_larc_bad_settings_are_value_errors_that_name_them(kwargs, name):
     with pytest.raises(ValueError, match=name):
         opt.add_param_group({'params': [torch.zeros(2, requires_grad=True)],
                              **{f'larc_{key}': value for key, value in kwargs.items()}})
+
+
+def poly_decay(total_steps: int):
+    """The paper's polynomial (power 2) learning-rate decay, as a LambdaLR."""
+    return lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (1 - t / total_steps) ** 2)
 
 
 def test_lars_converges_on_rosenbrock_and_regression():

@@ -7,8 +7,8 @@ import torch
 
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.lookahead import Lookahead
-from opt_testing import make_grads, make_params, max_abs_diff, run
-from zoo_wrapper_testing import assert_converges, assert_exact_resume
+from opt_testing import (assert_closure_evaluated_once_per_step, assert_converges, assert_exact_resume, make_grads,
+                         make_params, max_abs_diff, run)
 
 pytorch_optimizer = pytest.importorskip('pytorch_optimizer')
 
@@ -124,7 +124,7 @@ def test_slow_weights_start_from_the_weights_at_the_first_step():
 @pytest.mark.parametrize('inner', ['SGD momentum', 'our Adam'])
 def test_exact_resume_also_in_the_middle_of_a_cycle(inner, stop):
     # k = 6: step 9 is in the middle of the second cycle, 12 ends it, 13 starts the third
-    assert_exact_resume(lambda p: Lookahead(INNER[inner](p), k=6), stop)
+    assert_exact_resume(lambda p: Lookahead(INNER[inner](p), k=6), stop, steps=30, state_matters=True)
 
 
 def test_scheduler_changes_reach_the_inner_optimizer():
@@ -152,17 +152,7 @@ def test_groups_may_have_their_own_k_and_alpha():
 def test_closure_is_evaluated_once_and_its_loss_returned():
     params = make_params()
     opt = Lookahead(Adam(params, lr=1e-2), k=2)
-    calls = []
-
-    def closure():
-        calls.append(1)
-        opt.zero_grad()
-        loss = sum((p ** 2).sum() for p in params)
-        loss.backward()
-        return loss
-
-    losses = [opt.step(closure).item() for _ in range(4)]
-    assert len(calls) == 4 and losses[-1] < losses[0]
+    assert_closure_evaluated_once_per_step(opt, params, 4)
 
 
 @pytest.mark.parametrize('kwargs, name', [

@@ -11,9 +11,9 @@ import torch
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.qhadam import QHAdam
-from opt_testing import make_grads, make_params, max_abs_diff, run
-from zoo_adam_family_checks import (closure_step_matches_manual_step, compare, converges_on_least_squares,
-                                    converges_on_rosenbrock, resumed_run_is_bit_identical)
+from opt_testing import (assert_closure_step_matches_manual_step, assert_converges_on_least_squares,
+                         assert_converges_on_rosenbrock, assert_exact_resume, compare, make_grads, make_params,
+                         max_abs_diff, run)
 
 pytorch_optimizer = pytest.importorskip('pytorch_optimizer')
 
@@ -201,11 +201,12 @@ def test_foreach_equals_per_tensor():
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_resume_from_state_dict_is_bit_identical(foreach):
-    resumed_run_is_bit_identical(lambda p: QHAdam(p, lr=LR, nus=(0.6, 0.9), weight_decay=0.1, foreach=foreach))
+    assert_exact_resume(lambda p: QHAdam(p, lr=LR, nus=(0.6, 0.9), weight_decay=0.1, foreach=foreach), 60,
+                        moved=1e-2)
 
 
 def test_closure_is_evaluated_once_and_its_loss_returned():
-    closure_step_matches_manual_step(lambda p: QHAdam(p, lr=0.1))
+    assert_closure_step_matches_manual_step(lambda p: QHAdam(p, lr=0.1))
 
 
 @pytest.mark.parametrize('kwargs, name', [
@@ -236,8 +237,8 @@ def test_arguments_after_params_are_keyword_only():
 
 
 def test_converges_on_rosenbrock():
-    converges_on_rosenbrock(lambda p: QHAdam(p, lr=2e-2))
+    assert_converges_on_rosenbrock(lambda p: QHAdam(p, lr=2e-2))
 
 
 def test_converges_on_least_squares_regression():
-    converges_on_least_squares(lambda p: QHAdam(p, lr=2e-2))
+    assert_converges_on_least_squares(lambda p: QHAdam(p, lr=2e-2))

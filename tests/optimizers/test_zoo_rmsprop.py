@@ -3,8 +3,6 @@ RMSprop: equal to torch.optim.RMSprop for every option, fastai's step values, th
 independently, bad hyper-parameters, resume, closures and convergence.
 """
 
-import inspect
-import io
 import math
 
 import pytest
@@ -12,23 +10,12 @@ import torch
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.rmsprop import RMSprop
-from opt_testing import STEPS, make_grads, make_params, max_abs_diff, run
+from opt_testing import (assert_closure_step_matches_manual_step, assert_converges_on_least_squares,
+                         assert_converges_on_rosenbrock, assert_exact_resume, assert_keywords_and_defaults_are, compare,
+                         compare_on_complex, make_grads, make_params, max_abs_diff, run)
 
 LR = 1e-2
 TOLERANCE = 1e-12
-
-
-def compare(ours, reference, grads=None, scheduler=None, moved=1e-2):
-    """Run both from the same start on the same gradients (float64, >= 100 steps); return the largest difference."""
-    grads = grads or make_grads()
-    assert len(grads) >= 100
-    a = run(ours, make_params(), grads, scheduler)
-    b = run(reference, make_params(), grads, scheduler)
-    # The parameters moved, so equality is not trivially true
-    assert max_abs_diff(a, make_params()) > moved
-    difference = max_abs_diff(a, b)
-    assert difference <= TOLERANCE, difference
-    return difference
 
 
 # ## Equal to torch.optim.RMSprop
@@ -103,27 +90,13 @@ def test_weight_decay_object_for_l2_equals_torch_weight_decay_number(foreach):
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_equals_torch_rmsprop_on_complex_parameters(foreach):
-    gen = torch.Generator().manual_seed(3)
-    shapes = [(3, 2), (4,)]
-    start = [torch.randn(s, generator=gen, dtype=torch.complex128) for s in shapes]
-    grads = [[torch.randn(s, generator=gen, dtype=torch.complex128) for s in shapes] for _ in range(STEPS)]
     kwargs = dict(lr=LR, centered=True, momentum=0.9, weight_decay=0.1)
-    ours = run(lambda p: RMSprop(p, foreach=foreach, **kwargs), [x.clone().requires_grad_() for x in start], grads)
-    expected = run(lambda p: torch.optim.RMSprop(p, foreach=foreach, **kwargs),
-                   [x.clone().requires_grad_() for x in start], grads)
-    assert ours[0].dtype == torch.complex128
-    assert max_abs_diff(ours, start) > 1e-2
-    assert max_abs_diff(ours, expected) <= TOLERANCE
+    compare_on_complex(lambda p: RMSprop(p, foreach=foreach, **kwargs),
+                       lambda p: torch.optim.RMSprop(p, foreach=foreach, **kwargs))
 
 
 def test_defaults_and_keywords_are_those_of_torch_rmsprop():
-    ours = inspect.signature(RMSprop).parameters
-    theirs = inspect.signature(torch.optim.RMSprop).parameters
-    assert set(ours) == set(theirs)
-    for name, parameter in theirs.items():
-        if name != 'params':
-            assert ours[name].default == parameter.default, name
-            assert ours[name].kind == inspect.Parameter.KEYWORD_ONLY, name
+    assert_keywords_and_defaults_are(RMSprop, torch.optim.RMSprop)
 
 
 # ## fastai's step values
@@ -346,53 +319,13 @@ def test_state_dict_round_trip_continues_bit_identically(foreach):
     def make(p):
         return RMSprop(p, lr=LR, centered=True, momentum=0.9, weight_decay=0.1, foreach=foreach)
 
-    grads = make_grads()
-    straight = run(make, make_params(), grads)
-    first = make_params()
-    opt = make(first)
-    for step_grads in grads[:60]:
-        for p, g in zip(first, step_grads):
-            p.grad = g.clone()
-        opt.step()
-    buffer = io.BytesIO()
-    torch.save({'params': [p.detach() for p in first], 'opt': opt.state_dict()}, buffer)
-    buffer.seek(0)
-    checkpoint = torch.load(buffer)
-    resumed = [x.clone().requires_grad_() for x in checkpoint['params']]
-    opt2 = make(resumed)
-    opt2.load_state_dict(checkpoint['opt'])
+    opt2 = assert_exact_resume(make, 60)
     assert opt2.param_groups[0]['centered'] and opt2.param_groups[0]['momentum'] == 0.9
-    for step_grads in grads[60:]:
-        for p, g in zip(resumed, step_grads):
-            p.grad = g.clone()
-        opt2.step()
-    for a, b in zip(straight, resumed):
-        assert torch.equal(a, b.detach())
 
 
 def test_step_with_closure_returns_the_loss_and_takes_the_same_step():
-    target = torch.tensor([1., -2., 3.], dtype=torch.float64)
-    results = []
-    for use_closure in (False, True):
-        x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-        opt = RMSprop([x], lr=0.1, momentum=0.5, centered=True)
-
-        def closure():
-            opt.zero_grad()
-            loss = ((x - target) ** 2).sum()
-            loss.backward()
-            return loss
-
-        for _ in range(5):
-            if use_closure:
-                loss = opt.step(closure)
-                assert isinstance(loss, torch.Tensor) and loss.item() > 0
-            else:
-                closure()
-                assert opt.step() is None
-        results.append(x.detach().clone())
-    assert torch.equal(results[0], results[1])
-    assert max_abs_diff(results, [torch.zeros(3, dtype=torch.float64)] * 2) > 0.1
+    assert_closure_step_matches_manual_step(lambda p: RMSprop(p, lr=0.1, momentum=0.5, centered=True),
+                                            target=torch.tensor([1., -2., 3.], dtype=torch.float64), moved=0.1)
 
 
 @pytest.mark.parametrize('option', ['centered', 'momentum'])
@@ -424,37 +357,11 @@ CONVERGING = {
 }
 
 
-def rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
-
-
 @pytest.mark.parametrize('name', list(CONVERGING))
 def test_converges_on_rosenbrock(name):
-    xy = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
-    opt = RMSprop([xy], **CONVERGING[name])
-    start = rosenbrock(*xy.detach())
-    for _ in range(3000):
-        x, y = xy.detach()
-        xy.grad = torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-        opt.step()
-    x, y = xy.detach()
-    assert rosenbrock(x, y) < 1e-3 * start
-    assert abs(x - 1) < 0.05 and abs(y - 1) < 0.05
+    assert_converges_on_rosenbrock(lambda p: RMSprop(p, **CONVERGING[name]), steps=3000)
 
 
 @pytest.mark.parametrize('name', list(CONVERGING))
 def test_converges_on_least_squares_regression(name):
-    gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(64, 5, generator=gen, dtype=torch.float64)
-    true_w = torch.randn(5, generator=gen, dtype=torch.float64)
-    targets = inputs @ true_w + 0.1 * torch.randn(64, generator=gen, dtype=torch.float64)
-    best = torch.linalg.lstsq(inputs, targets[:, None]).solution[:, 0]
-    best_loss = ((inputs @ best - targets) ** 2).mean()
-    w = torch.zeros(5, dtype=torch.float64, requires_grad=True)
-    opt = RMSprop([w], **CONVERGING[name])
-    for _ in range(1500):
-        w.grad = 2 / len(inputs) * inputs.T @ (inputs @ w.detach() - targets)
-        opt.step()
-    loss = ((inputs @ w.detach() - targets) ** 2).mean()
-    assert loss - best_loss < 1e-4 * best_loss
-    assert (w.detach() - best).abs().max() < 1e-2
+    assert_converges_on_least_squares(lambda p: RMSprop(p, **CONVERGING[name]))

@@ -4,7 +4,6 @@ SGD (labml_nn/optimizers/sgd.py) against torch.optim.SGD, fastai's SGD step valu
 """
 
 import inspect
-import io
 import math
 
 import pytest
@@ -14,25 +13,14 @@ from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers import sgd as sgd_module
 from labml_nn.optimizers import sgd_plot
 from labml_nn.optimizers.sgd import SGD
-from opt_testing import STEPS, make_grads, make_params, max_abs_diff, run
+from opt_testing import (assert_converges_on_least_squares, assert_converges_on_rosenbrock, assert_exact_resume,
+                         closure_step_on_sum_of_squares, compare, compare_on_complex, make_grads, make_params,
+                         max_abs_diff, run)
 
 LR = 1e-2
 
 # (momentum, dampening, nesterov): every combination torch accepts (Nesterov needs momentum > 0, dampening 0)
 MOMENTUM_SETTINGS = [(0., 0., False), (0., 0.5, False), (0.9, 0., False), (0.9, 0.5, False), (0.9, 0., True)]
-
-
-def compare_with_torch(ours, reference, grads=None, scheduler=None, tolerance=1e-12):
-    """Both from the same start on the same >= 100 gradients, in float64; return the largest difference."""
-    grads = grads or make_grads()
-    assert len(grads) >= 100
-    a = run(ours, make_params(), grads, scheduler=scheduler)
-    b = run(reference, make_params(), grads, scheduler=scheduler)
-    # The parameters moved, so equality is not trivially true
-    assert max_abs_diff(a, make_params()) > 1e-2
-    difference = max_abs_diff(a, b)
-    assert difference <= tolerance, difference
-    return difference
 
 
 # ## Equal to torch.optim.SGD
@@ -44,15 +32,15 @@ def compare_with_torch(ours, reference, grads=None, scheduler=None, tolerance=1e
 def test_sgd_equals_torch_sgd_for_every_option(momentum, dampening, nesterov, weight_decay, maximize, foreach):
     args = dict(lr=LR, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay,
                 maximize=maximize, foreach=foreach)
-    compare_with_torch(lambda p: SGD(p, **args), lambda p: torch.optim.SGD(p, **args))
+    compare(lambda p: SGD(p, **args), lambda p: torch.optim.SGD(p, **args))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
 @pytest.mark.parametrize('momentum, dampening, nesterov', MOMENTUM_SETTINGS)
 def test_sgd_equals_torch_sgd_under_a_step_schedule(momentum, dampening, nesterov, foreach):
     args = dict(lr=0.05, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=0.01)
-    compare_with_torch(lambda p: SGD(p, foreach=foreach, **args), lambda p: torch.optim.SGD(p, **args),
-                       scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=25, gamma=0.5))
+    compare(lambda p: SGD(p, foreach=foreach, **args), lambda p: torch.optim.SGD(p, **args),
+            scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=25, gamma=0.5))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
@@ -61,28 +49,21 @@ def test_sgd_equals_torch_sgd_with_two_different_param_groups(foreach):
         return [dict(params=p[:2], momentum=0.9, nesterov=True, weight_decay=0.1),
                 dict(params=p[2:], lr=0.05, momentum=0.5, dampening=0.3, maximize=True)]
 
-    compare_with_torch(lambda p: SGD(groups(p), lr=LR, foreach=foreach),
-                       lambda p: torch.optim.SGD(groups(p), lr=LR))
+    compare(lambda p: SGD(groups(p), lr=LR, foreach=foreach),
+            lambda p: torch.optim.SGD(groups(p), lr=LR))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_sgd_weight_decay_object_for_l2_equals_torch_number(foreach):
-    compare_with_torch(lambda p: SGD(p, lr=LR, momentum=0.9, foreach=foreach,
-                                     weight_decay=WeightDecay(0.1, weight_decouple=False)),
-                       lambda p: torch.optim.SGD(p, lr=LR, momentum=0.9, weight_decay=0.1))
+    compare(lambda p: SGD(p, lr=LR, momentum=0.9, foreach=foreach,
+                          weight_decay=WeightDecay(0.1, weight_decouple=False)),
+            lambda p: torch.optim.SGD(p, lr=LR, momentum=0.9, weight_decay=0.1))
 
 
 @pytest.mark.parametrize('foreach', [False, True])
 def test_sgd_complex_params_equal_torch(foreach):
-    gen = torch.Generator().manual_seed(3)
-    start = [torch.randn(s, generator=gen, dtype=torch.complex128) for s in [(3, 2), (4,)]]
-    grads = [[torch.randn(x.shape, generator=gen, dtype=torch.complex128) for x in start] for _ in range(STEPS)]
     args = dict(lr=LR, momentum=0.9, nesterov=True, weight_decay=0.1)
-    ours = run(lambda p: SGD(p, foreach=foreach, **args), [x.clone().requires_grad_() for x in start], grads)
-    expected = run(lambda p: torch.optim.SGD(p, **args), [x.clone().requires_grad_() for x in start], grads)
-    assert ours[0].dtype == torch.complex128
-    assert max_abs_diff(ours, start) > 1e-2
-    assert max_abs_diff(ours, expected) <= 1e-12
+    compare_on_complex(lambda p: SGD(p, foreach=foreach, **args), lambda p: torch.optim.SGD(p, **args))
 
 
 def test_sgd_state_is_torchs_momentum_buffer_and_none_without_momentum():
@@ -374,8 +355,8 @@ def test_sgd_added_group_is_checked():
 
 
 def test_sgd_tensor_lr_is_read_as_a_number():
-    compare_with_torch(lambda p: SGD(p, lr=torch.tensor(LR, dtype=torch.float64), momentum=0.9),
-                       lambda p: torch.optim.SGD(p, lr=LR, momentum=0.9))
+    compare(lambda p: SGD(p, lr=torch.tensor(LR, dtype=torch.float64), momentum=0.9),
+            lambda p: torch.optim.SGD(p, lr=LR, momentum=0.9))
 
 
 def test_sgd_refuses_sparse_gradients():
@@ -388,52 +369,19 @@ def test_sgd_refuses_sparse_gradients():
 @pytest.mark.parametrize('foreach', [False, True])
 @pytest.mark.parametrize('momentum, dampening, nesterov', [(0.9, 0.5, False), (0.9, 0., True)])
 def test_sgd_resumes_exactly_from_state_dict(momentum, dampening, nesterov, foreach):
-    grads = make_grads()
     args = dict(lr=LR, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=0.1, foreach=foreach)
-    straight = run(lambda p: SGD(p, **args), make_params(), grads)
-
-    params = make_params()
-    opt = SGD(params, **args)
-    for step_grads in grads[:50]:
-        for p, g in zip(params, step_grads):
-            p.grad = g.clone()
-        opt.step()
-    # Save and load through bytes, as a checkpoint would
-    buffer = io.BytesIO()
-    torch.save(opt.state_dict(), buffer)
-    buffer.seek(0)
-    resumed_params = [p.detach().clone().requires_grad_() for p in params]
-    resumed = SGD(resumed_params, lr=1.0)
-    resumed.load_state_dict(torch.load(buffer))
+    resumed = assert_exact_resume(lambda p: SGD(p, **args), 50, make_resumed=lambda p: SGD(p, lr=1.0))
     assert resumed.param_groups[0]['momentum'] == momentum
-    for step_grads in grads[50:]:
-        for p, g in zip(resumed_params, step_grads):
-            p.grad = g.clone()
-        resumed.step()
-    assert max_abs_diff([p.detach() for p in resumed_params], straight) == 0
 
 
 def test_sgd_step_with_closure_returns_the_loss_and_uses_its_gradient():
-    w = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
-    opt = SGD([w], lr=0.1, momentum=0.9)
-
-    def closure():
-        opt.zero_grad()
-        loss = (w ** 2).sum()
-        loss.backward()
-        return loss
-
-    loss = opt.step(closure)
+    loss, w, _ = closure_step_on_sum_of_squares(lambda p: SGD(p, lr=0.1, momentum=0.9))
     assert loss.item() == pytest.approx(5.0)
     # w - 0.1 * 2 w
     assert torch.allclose(w.detach(), torch.tensor([0.8, -1.6], dtype=torch.float64), rtol=0, atol=1e-15)
 
 
 # ## Convergence (the pattern and tolerances of test_opt_convergence.py)
-
-def rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
-
 
 # Rosenbrock's curvature reaches ~1000 at the start, so plain SGD needs lr < 2e-3 and many steps
 ROSENBROCK_RUNS = {
@@ -446,36 +394,13 @@ ROSENBROCK_RUNS = {
 @pytest.mark.parametrize('name', list(ROSENBROCK_RUNS))
 def test_sgd_converges_on_rosenbrock(name):
     args, steps = ROSENBROCK_RUNS[name]
-    xy = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
-    opt = SGD([xy], **args)
-    start = rosenbrock(*xy.detach())
-    for _ in range(steps):
-        x, y = xy.detach()
-        xy.grad = torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-        opt.step()
-    x, y = xy.detach()
-    assert rosenbrock(x, y) < 1e-3 * start
-    assert abs(x - 1) < 0.05 and abs(y - 1) < 0.05
+    assert_converges_on_rosenbrock(lambda p: SGD(p, **args), steps=steps)
 
 
 @pytest.mark.parametrize('args', [dict(lr=0.1), dict(lr=0.05, momentum=0.9),
                                   dict(lr=0.05, momentum=0.9, nesterov=True)], ids=['plain', 'momentum', 'nesterov'])
 def test_sgd_converges_on_least_squares_regression(args):
-    gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(64, 5, generator=gen, dtype=torch.float64)
-    true_w = torch.randn(5, generator=gen, dtype=torch.float64)
-    targets = inputs @ true_w + 0.1 * torch.randn(64, generator=gen, dtype=torch.float64)
-    best = torch.linalg.lstsq(inputs, targets[:, None]).solution[:, 0]
-    best_loss = ((inputs @ best - targets) ** 2).mean()
-
-    w = torch.zeros(5, dtype=torch.float64, requires_grad=True)
-    opt = SGD([w], **args)
-    for _ in range(1500):
-        w.grad = 2 / len(inputs) * inputs.T @ (inputs @ w.detach() - targets)
-        opt.step()
-    loss = ((inputs @ w.detach() - targets) ** 2).mean()
-    assert loss - best_loss < 1e-4 * best_loss
-    assert (w.detach() - best).abs().max() < 1e-2
+    assert_converges_on_least_squares(lambda p: SGD(p, **args))
 
 
 # ## The figure (as tests/optimizers/test_opt_figure.py does for RAdam)

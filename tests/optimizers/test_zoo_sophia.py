@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.sophia import Sophia, sophia_g_hessian_step
-from opt_testing import make_grads, make_params, max_abs_diff
+from opt_testing import (assert_converges_on_least_squares, assert_converges_on_rosenbrock,
+                         closure_step_on_sum_of_squares, least_squares_problem, make_grads, make_params, max_abs_diff)
 
 STEPS = 120
 K = 3
@@ -341,19 +342,8 @@ def test_state_dict_round_trip_continues_bit_identically_including_h(foreach):
 
 
 def test_closure_is_evaluated_and_its_loss_returned():
-    w = torch.tensor([1., -2.], dtype=torch.float64, requires_grad=True)
-    opt = Sophia([w], lr=0.1)
-    calls = []
-
-    def closure():
-        calls.append(1)
-        opt.zero_grad()
-        loss = (w ** 2).sum()
-        loss.backward()
-        return loss
-
-    loss = opt.step(closure)
-    assert calls == [1] and loss.item() == 5.
+    loss, w, calls = closure_step_on_sum_of_squares(lambda p: Sophia(p, lr=0.1))
+    assert calls == 1 and loss.item() == 5.
     # h = 0: a sign step of lr on each coordinate
     assert torch.allclose(w.detach(), torch.tensor([0.9, -1.9], dtype=torch.float64), atol=0, rtol=1e-15)
 
@@ -411,49 +401,30 @@ def test_converges_on_softmax_regression_with_gnb_estimates():
     assert F.cross_entropy(stalled(inputs), labels).item() - best_loss > 1e-5
 
 
-def rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
-
-
 def test_converges_on_rosenbrock_with_the_gauss_newton_diagonal():
     # Rosenbrock is r1^2 + r2^2 with r1 = 1 - x, r2 = 10 (y - x^2); its Gauss-Newton diagonal
     # 2 sum (dr/dtheta)^2 = (2 (1 + 400 x^2), 200) is fed in as h_hat = B g^2 with B = 1, g = its square root
-    xy = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
-    opt = Sophia([xy], lr=5e-2, rho=0.01)
-    start = rosenbrock(*xy.detach())
-    for t in range(3000):
-        x, y = xy.detach()
+    def gauss_newton_diagonal(opt, xy, t):
         if t % 10 == 0:
+            x = xy.detach()[0]
             xy.grad = torch.stack([2 * (1 + 400 * x * x), torch.tensor(200., dtype=torch.float64)]).sqrt()
             opt.update_hessian(1)
-        xy.grad = torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-        opt.step()
-    x, y = xy.detach()
-    assert rosenbrock(x, y) < 1e-3 * start
-    assert abs(x - 1) < 0.05 and abs(y - 1) < 0.05
+
+    assert_converges_on_rosenbrock(lambda p: Sophia(p, lr=5e-2, rho=0.01), steps=3000,
+                                   before_step=gauss_newton_diagonal)
 
 
 def test_converges_on_least_squares_regression_with_the_exact_hessian_diagonal():
-    gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(64, 5, generator=gen, dtype=torch.float64)
-    true_w = torch.randn(5, generator=gen, dtype=torch.float64)
-    targets = inputs @ true_w + 0.1 * torch.randn(64, generator=gen, dtype=torch.float64)
-    best = torch.linalg.lstsq(inputs, targets[:, None]).solution[:, 0]
-    best_loss = ((inputs @ best - targets) ** 2).mean()
+    inputs = least_squares_problem()[0]
     # The Hessian of the mean squared error is 2/n X^T X; its diagonal, as h_hat with B = 1
     diagonal = 2 / len(inputs) * (inputs ** 2).sum(0)
 
-    w = torch.zeros(5, dtype=torch.float64, requires_grad=True)
-    opt = Sophia([w], lr=1e-2, rho=0.02)
-    for t in range(1500):
+    def exact_diagonal(opt, w, t):
         if t % 10 == 0:
             w.grad = diagonal.sqrt()
             opt.update_hessian(1)
-        w.grad = 2 / len(inputs) * inputs.T @ (inputs @ w.detach() - targets)
-        opt.step()
-    loss = ((inputs @ w.detach() - targets) ** 2).mean()
-    assert loss - best_loss < 1e-4 * best_loss
-    assert (w.detach() - best).abs().max() < 1e-2
+
+    assert_converges_on_least_squares(lambda p: Sophia(p, lr=1e-2, rho=0.02), steps=1500, before_step=exact_diagonal)
 
 
 @pytest.mark.parametrize('foreach', [False, True])
