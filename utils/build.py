@@ -370,7 +370,7 @@ class _Build:
                     "canonical_url": page_address(config.url, url) if config.url else "",
                     "breadcrumbs": crumbs, "prev": prev, "next": nxt, "sections": page.sections,
                     "is_markdown_page": page.is_markdown_page,
-                    "contents": contents, "intro_html": intro, "rest_html": rest}))
+                    "contents": contents, "intro_html": intro, "rest_html": rest, "outline": page.outline}))
                 self.result.pages_rendered += 1
             for rel, path in self.static:
                 copy_file(staging, rel, path)
@@ -379,7 +379,7 @@ class _Build:
             write_file(staging, MATH_CSS, "/* MathJax CommonHTML output (written by the site build) */\n"
                        + self.math_css.strip() + "\n")
             write_file(staging, SEARCH_INDEX, search_index_script(
-                (info.title, url, info.search_json) for url, info in infos.items()))
+                (info.title, url, info.search_json, info.summary) for url, info in infos.items()))
             not_found_site = dict(site, tree=local_tree(tree, "404.html"))
             not_found_key = _sha(site_key, json.dumps(not_found_site["tree"]))
             if not reuse("404.html", not_found_key, self.manifest.get("not_found_key")):
@@ -450,7 +450,7 @@ class _Build:
         page = {"title": "Page not found", "summary": "", "url": "404.html", "root": root, "source_path": "",
                 "view_source_url": "", "canonical_url": "", "prev": None, "next": None,
                 "breadcrumbs": [{"title": site["title"], "url": "index.html"}], "is_markdown_page": True,
-                "contents": [], "intro_html": "", "rest_html": "",
+                "contents": [], "intro_html": "", "rest_html": "", "outline": [],
                 "sections": [{"id": "section-0", "notes_kind": "markdown", "code_html": "", "notes_text": "",
                               "headings": [], "notes_html": notes}]}
         name = "404.html" if (self.templates / "404.html").is_file() else "page.html"

@@ -22,6 +22,7 @@ from .render_markdown import Math, ParsedNotes, math_error_html, parse_notes, re
 
 TypesetResults = Dict[Tuple[str, bool], Tuple[bool, str]]   # (tex, display) -> (ok, html or MathJax's error)
 ESCAPED_MACRO = re.compile(r"\\\\([A-Za-z]+)")
+DEFINITION = re.compile(r"\s*(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)")
 
 
 @dataclass
@@ -45,6 +46,7 @@ class PreparedPage:
     anchors: List[str] = field(default_factory=list)               # ids a link may point at
     order: List[str] = field(default_factory=list)                 # front matter: the folder's reading order
     in_reading_order: bool = True                                  # front matter: False for a tooling page
+    outline: List[Tuple[str, str, int]] = field(default_factory=list)   # (anchor, text, level): "on this page"
     warnings: List[Tuple[int, str]] = field(default_factory=list)  # (source line, reason)
     failed: bool = False                       # could not be split: a notice and the source as code
 
@@ -60,6 +62,7 @@ class PreparedPage:
         page.sections = [PageSection(**section) for section in page.sections]
         page.links = [tuple(link) for link in page.links]
         page.warnings = [tuple(warning) for warning in page.warnings]
+        page.outline = [tuple(entry) for entry in page.outline]
         return page
 
 
@@ -128,6 +131,22 @@ def _escaped_tex(maths: List[Math]) -> List[Tuple[int, str]]:
     return warnings
 
 
+def page_outline(sections: List[ParsedSection]) -> List[Tuple[str, str, int]]:
+    """(anchor, text, level) of what a reader navigates a page by: its h2/h3 headings, and each class or
+    function whose docstring has no heading of its own (by its name: classes at level 2, functions at 3)."""
+    outline = []
+    for section in sections:
+        headings = [h for h in section.notes.headings if h.level in (2, 3)]
+        outline += [(h.id, h.text, h.level) for h in headings]
+        if headings or section.notes_kind != "docstring" or section.notes.headings:
+            continue
+        definition = next((DEFINITION.match(text) for _, text in section.code
+                           if text.strip() and not text.lstrip().startswith("@")), None)
+        if definition:
+            outline.append((section.id, definition.group(2), 2 if definition.group(1) == "class" else 3))
+    return outline
+
+
 def code_to_highlight(parsed: ParsedPage) -> Optional[str]:
     """The text Pygments should lex for the code column, or None (Markdown has no code column): the module
     with the lines the column does not show (docstrings, comments) blanked, so line numbers stay."""
@@ -174,7 +193,7 @@ def finish_page(parsed: ParsedPage, typeset: TypesetResults,
     return PreparedPage(rel=source.rel, title=parsed.title, summary=parsed.summary,
                         is_markdown_page=source.kind == "markdown", sections=sections, links=links,
                         anchors=parsed.anchors, warnings=sorted(warnings), order=parsed.order,
-                        in_reading_order=parsed.in_reading_order)
+                        in_reading_order=parsed.in_reading_order, outline=page_outline(parsed.sections))
 
 
 def failed_page(source: SourceFile, problems: List[SourceError]) -> PreparedPage:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Callable, List, Optional, Set
 from urllib.parse import urlsplit
 
+from .search_index import tex_to_text
+
 MATH_TOKENS = {"math_inline": False, "math_inline_double": True, "math_block": True,
                "math_block_label": True, "amsmath": True}
 HTML_LINK = re.compile(r"""(?<![\w-])(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
@@ -50,7 +52,7 @@ class ParsedNotes:
     links: List[Link] = field(default_factory=list)
     headings: List[Heading] = field(default_factory=list)
     anchors: List[str] = field(default_factory=list)     # ids that raw HTML defines (`<a id="x">`)
-    text: str = ""                                       # plain text (no math), for search
+    text: str = ""                                       # plain text, math in a readable form, for search
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +123,7 @@ def parse_notes(notes: str, notes_lines: List[int], used_ids: Set[str]) -> Parse
 
     def add_math(token, line: int, in_paragraph: bool) -> None:
         display = MATH_TOKENS[token.type]
+        text_parts.append(tex_to_text(token.content))   # search shows and finds equations too
         token.meta["math"] = len(result.maths)
         result.maths.append(Math(tex=token.content, display=display, line=source_line(line),
                                  in_paragraph=display and in_paragraph))
@@ -180,13 +183,21 @@ def parse_notes(notes: str, notes_lines: List[int], used_ids: Set[str]) -> Parse
     return result
 
 
+def tex_attribute(tex: str) -> str:
+    """An equation's TeX as a double-quoted attribute value: trimmed, with only `&`, `"` and `<` escaped (the
+    least that keeps it exact and safe), so the page keeps its TeX for copying at a few bytes' cost."""
+    return tex.strip().replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
 def wrap_math(math: Math, typeset_html: str) -> str:
-    """A typeset equation in the element the page styles it by."""
+    """A typeset equation in the element the page styles it by, carrying its TeX in `data-tex` (site.js
+    copies it: a selection with math copies as `$tex$` / `$$tex$$`, and display equations offer "Copy TeX")."""
+    tex = tex_attribute(math.tex)
     if not math.display:
-        return f'<span class="math inline">{typeset_html}</span>'
+        return f'<span class="math inline" data-tex="{tex}">{typeset_html}</span>'
     if math.in_paragraph:
-        return f'<span class="math display">{typeset_html}</span>'
-    return f'<div class="math display">{typeset_html}</div>'
+        return f'<span class="math display" data-tex="{tex}">{typeset_html}</span>'
+    return f'<div class="math display" data-tex="{tex}">{typeset_html}</div>'
 
 
 def math_error_html(math: Math, reason: str) -> str:

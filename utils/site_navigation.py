@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from .check_links import resolve_link, served_as
 
 Pages = Dict[str, dict]
+HOME_LABEL_CHARS = 24   # a longer home title is shown as "Home" in the breadcrumbs (the full title on hover)
 
 
 def _folder_of(url: str) -> str:
@@ -145,7 +146,9 @@ def local_tree(tree: List[dict], url: str) -> List[dict]:
 
 def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]:
     """Home first, then each folder above the page, then the page itself (urls relative to the site root)."""
-    crumbs = [{"title": titles.get("index.html", home_title), "url": "index.html"}]
+    home = titles.get("index.html", home_title)
+    # A long home title ("Annotated Research Paper Implementations: ...") would fill a phone's header
+    crumbs = [{"title": home, "url": "index.html", "label": home if len(home) <= HOME_LABEL_CHARS else "Home"}]
     if url == "index.html":
         return crumbs
     parts = _folder_of(url).split("/") if _folder_of(url) else []

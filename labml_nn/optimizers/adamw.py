@@ -25,8 +25,9 @@ v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
 
 With `amsgrad=True`, $v^{max}_t = \max(v^{max}_{t-1}, v_t)$ replaces $v_t$, as in [AMSGrad](amsgrad.html).
 Since the decay multiplies $\theta_{t-1}$ before the step, and the step does not depend on $\theta$,
-this is the same as $\theta_t \leftarrow \theta_{t-1} - \eta \left( \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}
- + \lambda \theta_{t-1} \right)$.
+this is the same as
+
+$$\theta_t \leftarrow \theta_{t-1} - \eta \left( \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon} + \lambda \theta_{t-1} \right)$$
 
 ## How the decay is scaled
 

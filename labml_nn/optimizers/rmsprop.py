@@ -28,7 +28,7 @@ $v_0 = 0$ and, unlike [Adam](adam.html), there is no bias correction, so the fir
 after one step $\sqrt{v_1} = \sqrt{1-\alpha}\,|g_1|$ and the step is $\eta / \sqrt{1-\alpha}$, ten times
 $\eta$ for $\alpha = 0.99$.
 
-### Where $\epsilon$ goes
+## Where $\epsilon$ goes
 
 $\epsilon$ is added *outside* the square root, $\sqrt{v_t} + \epsilon$, as in `torch.optim.RMSprop`.
 The lecture has no $\epsilon$, and TensorFlow and Graves (below) put it inside, $\sqrt{v_t + \epsilon}$.

@@ -70,3 +70,15 @@ def test_report_refuses_unfinished_comparisons(results_dir):
     (results_dir / 'runs' / 'adam-seed1.json').unlink()
     with pytest.raises(FileNotFoundError, match='adam-seed1.json'):
         mnist_report.collect_results(results_dir)
+
+
+def test_every_table_header_cell_of_the_page_has_a_name(results_dir, tmp_path):
+    # An empty header cell (`| | |`) is announced as nothing by a screen reader (axe: empty-table-header).
+    mnist_report.collect_results(results_dir)
+    text = mnist_report.write_page(results_dir / 'metrics.json', tmp_path / 'page').read_text()
+    lines = text.splitlines()
+    headers = [lines[i - 1] for i, line in enumerate(lines) if line.startswith('| ---')]
+    assert len(headers) >= 3, headers
+    for header in headers:
+        cells = [cell.strip() for cell in header.strip().strip('|').split('|')]
+        assert all(cells), f'a table header cell is empty: {header!r}'

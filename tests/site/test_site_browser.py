@@ -443,3 +443,102 @@ def test_an_index_page_shows_its_pages_as_cards_before_the_long_prose(browser, s
     page.goto(site_server + "index.html", wait_until="load")
     assert page.locator('.contents .card a[href="optimizers/index.html"]').count() == 1
     context.close()
+
+
+# Characters per line of the notes' paragraphs (three lines or more, no display math), median over the page.
+PROSE_LINE_LENGTH_JS = """
+() => {
+  const lengths = [];
+  for (const p of document.querySelectorAll(".module-page .section:not(.prose-only) .notes p")) {
+    const lines = Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight));
+    if (lines < 3 || p.querySelector("mjx-container[display]")) continue;
+    lengths.push(p.textContent.replace(/\\s+/g, " ").length / (lines - 0.5));
+  }
+  lengths.sort((a, b) => a - b);
+  return lengths.length ? lengths[Math.floor(lengths.length / 2)] : null;
+}
+"""
+
+
+# At 1024 px the 30rem-to-half-screen bounds give the code its share: about 50 characters (a fixed 40% gave 39)
+@pytest.mark.parametrize("width, low, high", [(1024, 45, 75), (1280, 60, 75), (1920, 60, 75)])
+def test_notes_lines_hold_a_readable_number_of_characters(browser, site_server, width, low, high):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(site_server + "optimizers/sgd.html", wait_until="load")
+    page.evaluate("document.querySelectorAll('.section').forEach(s => s.style.contentVisibility = 'visible')")
+    length = page.evaluate(PROSE_LINE_LENGTH_JS)
+    context.close()
+    assert low <= length <= high, length
+
+
+@pytest.mark.parametrize("path", [ADAM_PAGE, "optimizers/index.html", "index.html"])
+def test_the_phone_header_takes_at_most_an_eighth_of_the_screen(browser, site_server, path):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(site_server + path, wait_until="load")
+    height = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+    lines = page.evaluate("""() => { const ol = document.querySelector('.breadcrumbs ol');
+        return new Set([...ol.children].map(li => Math.round(li.getBoundingClientRect().top))).size; }""")
+    context.close()
+    assert height <= 0.12 * PHONE["height"], height
+    assert lines == 1
+
+
+def test_wide_screens_show_an_on_this_page_outline_of_headings_and_definitions(browser, site_server):
+    context = browser.new_context(viewport={"width": 1680, "height": 1000})
+    page = context.new_page()
+    page.goto(site_server + ADAM_PAGE, wait_until="load")
+    toc = page.locator("nav.page-toc")
+    assert toc.is_visible()
+    entries = toc.locator("a").all_inner_texts()
+    assert "Adam" in entries and "adam_update" in entries and "step_param" in entries
+    # Each entry reaches its target, and the outline does not cover the code
+    for href in toc.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        assert page.locator(href).count() == 1, href
+    toc_left = toc.evaluate("e => e.getBoundingClientRect().left")
+    code_right = page.evaluate("Math.max(...[...document.querySelectorAll('.code')].map(c => c.getBoundingClientRect().right))")
+    assert code_right <= toc_left + 1
+    page.set_viewport_size(DESKTOP)
+    assert not toc.is_visible()            # at 1280 px there is no room beside the two columns
+    context.close()
+
+
+def test_long_titles_still_fit_the_phone_header_in_one_line_of_breadcrumbs(browser, tmp_path):
+    from utils.build import DEFAULT_TEMPLATES, build_site
+
+    long_home = "Annotated Research Paper Implementations: Transformers, StyleGAN, Stable Diffusion and more"
+    source = tmp_path / "pkg"
+    (source / "transformers" / "xl").mkdir(parents=True)
+    (source / "__init__.py").write_text(f'"""\n# {long_home}\n"""\n')
+    (source / "transformers" / "__init__.py").write_text('"""\n# Transformers and related techniques\n"""\n')
+    (source / "transformers" / "xl" / "__init__.py").write_text('"""\n# Transformer XL\n"""\n')
+    (source / "transformers" / "xl" / "relative_mha.py").write_text(
+        '"""\n# Relative Multi-Headed Attention from Transformer-XL\n"""\nx = 1\n')
+    result = build_site(source, tmp_path / "out", templates=DEFAULT_TEMPLATES, cache_dir=tmp_path / "cache")
+    assert result.ok, result.errors
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto((tmp_path / "out" / "transformers" / "xl" / "relative_mha.html").as_uri(), wait_until="load")
+    height = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
+    home = page.locator(".breadcrumbs li").first
+    assert home.inner_text() == "Home" and home.locator("a").get_attribute("title") == long_home
+    context.close()
+    assert height <= 0.12 * PHONE["height"], height
+
+
+def test_the_results_page_publishes_its_data_and_its_plots_read_on_a_phone(browser, site_server, built_site):
+    results = "optimizers/mnist_results/readme.html"
+    for name in ("metrics.csv", "metrics.json", "summary.csv"):
+        assert (built_site / "optimizers/mnist_results" / name).is_file(), name
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(site_server + results, wait_until="load")
+    linked = page.evaluate("[...document.querySelectorAll('.notes a')].map(a => a.getAttribute('href'))")
+    assert {"metrics.csv", "metrics.json", "summary.csv"} <= set(linked)
+    assert page.request.get(site_server + "optimizers/mnist_results/metrics.csv").ok
+    # The plots' type is 11 pt at their natural size: shrunk to the phone's column it stays >= 8 px
+    scales = page.evaluate("""() => [...document.querySelectorAll('.notes img')]
+        .map(img => img.getBoundingClientRect().width / img.naturalWidth)""")
+    context.close()
+    assert len(scales) == 2 and all(scale * 11 * 96 / 72 >= 8 for scale in scales), scales

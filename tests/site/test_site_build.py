@@ -1,6 +1,7 @@
 """Whole builds of a small fixture package (utils/build.py): links, atomic failure, determinism,
 --check, incremental rebuilds, sitemap and the CLI's `file:line` errors. Builds go to tmp dirs only."""
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -28,7 +29,10 @@ def test_build_writes_every_page_with_typeset_math_navigation_and_copied_images(
     assert "<title>Adam</title>" in adam and 'content="Adam, step by step."' in adam
     assert 'href="https://docs.sample-lab.net/test/opt/adam.html"' in adam                       # canonical
     assert 'href="https://code.sample-lab.net/test/blob/main/pkg/opt/adam.py"' in adam      # view source
-    assert adam.count("<mjx-container") == 2 and "\\frac" not in adam.split("<mjx-container")[0]
+    # No TeX left as text before the first equation (its data-tex attribute, kept for copying, aside)
+    assert adam.count("<mjx-container") == 2 and "\\frac" not in re.sub(
+        r' data-tex="[^"]*"', "", adam).split("<mjx-container")[0]
+    assert 'data-tex="\\hat{m}_t = \\frac{m_t}{1-\\beta_1^t}"' in adam
     assert '<span class="line" id="L17"><span class="lineno">17</span>' in adam         # original numbers
     assert "# keep this comment" in adam                                                 # end-of-line comment
     # Reading order from the links of opt/__init__.py: RAdam, Adam, then the notes

@@ -140,3 +140,53 @@ def test_a_worker_that_cannot_start_is_reported_with_its_error(tmp_path, monkeyp
     with pytest.raises(typeset_math.MathJaxUnavailable, match="MathJax could not load"):
         setter.typeset([("b^2", False)])
     setter.close()
+
+
+def _data_tex(html_text: str) -> list:
+    """The data-tex values of the .math elements in some HTML, as a browser would read them."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if "math" in (attrs.get("class") or "").split():
+                found.append((tag, attrs.get("class"), attrs.get("data-tex")))
+
+    Reader().feed(html_text)
+    return found
+
+
+def test_a_typeset_equation_keeps_its_tex_in_data_tex_with_quotes_angles_and_ampersands_escaped():
+    from utils.render_markdown import Math, wrap_math
+
+    tex = 'a < b & \\text{"q"} > c'
+    inline = wrap_math(Math(tex=tex, display=False, line=1, in_paragraph=False), "<mjx-container></mjx-container>")
+    assert inline == ('<span class="math inline" data-tex="a &lt; b &amp; \\text{&quot;q&quot;} > c">'
+                      "<mjx-container></mjx-container></span>")
+    assert _data_tex(inline) == [("span", "math inline", tex)]
+    # Display TeX loses the blank lines around it ($$\n...\n$$) but keeps the lines inside it.
+    block = "\n\\begin{align}\nx &= 1 \\\\\ny &< 2\n\\end{align}\n"
+    display = wrap_math(Math(tex=block, display=True, line=1, in_paragraph=False), "<mjx-container></mjx-container>")
+    assert _data_tex(display) == [("div", "math display", block.strip())]
+    in_paragraph = wrap_math(Math(tex="x", display=True, line=1, in_paragraph=True), "")
+    assert _data_tex(in_paragraph) == [("span", "math display", "x")]
+
+
+def test_tex_in_data_tex_cannot_end_the_attribute_or_open_a_tag():
+    from utils.render_markdown import tex_attribute
+
+    for tex in ['" onclick="alert(1)', "</span><script>x</script>", "&quot; &amp;", "a'b"]:
+        value = tex_attribute(tex)
+        assert '"' not in value and "<" not in value
+        assert _data_tex(f'<span class="math" data-tex="{value}"></span>') == [("span", "math", tex)]
+
+
+def test_notes_text_for_search_keeps_its_equations_in_a_readable_form():
+    from utils.search_index import index_words
+
+    notes = "Decay rates $\\beta_1, \\beta_2$ and\n\n$$\\hat{v}_t \\leftarrow \\frac{v_t}{1-\\beta_2^t}$$\n\ncost $5."
+    text = parse_notes(notes, list(range(1, 7)), set()).text
+    assert "β_1, β_2" in text and "v̂_t ← v_t/(1-β_2^t)" in text and "$5" in text
+    assert "beta2" in index_words(text)

@@ -22,11 +22,17 @@ def test_tree_nests_every_page_by_folder_with_index_first():
 
 def test_breadcrumbs_go_home_folder_page_and_skip_folders_without_index():
     assert breadcrumbs("opt/adam.html", TITLES, "Site") == [
-        {"title": "Home", "url": "index.html"}, {"title": "Optimizers", "url": "opt/index.html"},
+        {"title": "Home", "url": "index.html", "label": "Home"}, {"title": "Optimizers", "url": "opt/index.html"},
         {"title": "Adam", "url": "opt/adam.html"}]
     assert [c["url"] for c in breadcrumbs("loose/b/deep.html", TITLES, "Site")] == [
         "index.html", "loose/b/index.html", "loose/b/deep.html"]
-    assert breadcrumbs("index.html", TITLES, "Site") == [{"title": "Home", "url": "index.html"}]
+    assert breadcrumbs("index.html", TITLES, "Site") == [{"title": "Home", "url": "index.html", "label": "Home"}]
+
+
+def test_a_long_home_title_is_labelled_home_in_the_breadcrumbs():
+    long_title = "Annotated Research Paper Implementations: Transformers, StyleGAN and more"
+    home = breadcrumbs("opt/adam.html", dict(TITLES, **{"index.html": long_title}), "Site")[0]
+    assert home == {"title": long_title, "url": "index.html", "label": "Home"}
 
 def test_without_links_the_reading_order_is_alphabetical_and_depth_first():
     assert reading_order(records(TITLES)) == [
