@@ -15,5 +15,5 @@ module itself, line by line, with its original line numbers. The code is the lib
 and `from labml_nn.optimizers.adam import Adam` runs exactly what the page shows. Each algorithm is checked
 in tests against the reference implementation named on its page.
 
-Start with a section below, follow a page's links, or read on with *Next* at the bottom of each page.
+Start with a section (listed above), follow a page's links, or read on with *Next* at the bottom of each page.
 """
