@@ -304,8 +304,8 @@ class _Build:
         from .mathjax_install import MathJaxNotFound
         from .render_page import render_template, split_intro
         from .search_index import search_index_script
-        from .site_navigation import (breadcrumbs, build_tree, folder_contents, local_tree, prev_next_all,
-                                      root_prefix)
+        from .site_navigation import (breadcrumbs, build_tree, folder_contents_all, local_tree, prev_next_all,
+                                      root_prefix, site_order)
         from .sitemap import make_sitemap, page_address
         from .typeset_math import MathJaxUnavailable
         from .write_site import (OUTPUT_LIST, OutputConflict, check_conflicts, compare_trees, copy_file, discard,
@@ -318,8 +318,10 @@ class _Build:
         navigation = {url: {"title": info.title, "summary": info.summary, "links": [t for t, _ in info.links],
                             "order": info.order, "in_reading_order": info.in_reading_order}
                       for url, info in infos.items()}
-        tree = build_tree(navigation)
-        neighbours = prev_next_all(navigation)
+        order = site_order(navigation)
+        tree = build_tree(navigation, order)
+        neighbours = prev_next_all(navigation, order)
+        all_contents = folder_contents_all(navigation, order)
         templates_hash = content_hash(tree_files(self.templates), self.templates) if self.templates.is_dir() else ""
         site_key = _sha(self.version, templates_hash, json.dumps(site, sort_keys=True))
         old_pages, old_outputs = self.manifest.get("pages", {}), self.manifest.get("outputs", {})
@@ -349,7 +351,7 @@ class _Build:
                 source_path = self.source_path(info.rel)
                 prev, nxt = neighbours[url]
                 crumbs = breadcrumbs(url, titles, config.title)
-                contents = folder_contents(navigation, url)
+                contents = all_contents.get(url, [])
                 folder = url.rpartition("/")[0]
                 if folder not in folder_trees:   # the pages of a folder show the same tree
                     shown = local_tree(tree, url)

@@ -9,6 +9,7 @@ sub-folders). The reading order of the site walks that tree depth first, index p
 `in_reading_order: false` (tooling) stay out of it, and point back to their folder's index instead.
 """
 import posixpath
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from .check_links import resolve_link, served_as
@@ -49,11 +50,15 @@ def _folders(pages: Pages) -> Dict[str, List[str]]:
 def folder_entries(pages: Pages) -> Dict[str, List[Tuple[str, str]]]:
     """{folder: [("page", url) or ("folder", sub-folder)]} in the author's order; the index page not included."""
     folders = _folders(pages)
+    children: Dict[str, List[str]] = {}
+    for folder in folders:
+        if folder:
+            children.setdefault(_folder_of(folder), []).append(folder)
     entries = {}
     for folder, urls in folders.items():
         index = folder_index(folder, urls)
         pages_here = sorted((u for u in urls if u != index), key=posixpath.basename)
-        subfolders = sorted(f for f in folders if f and _folder_of(f) == folder)
+        subfolders = sorted(children.get(folder, []))
         alphabetical = [("page", u) for u in pages_here] + [("folder", f) for f in subfolders]
         by_stem = {_stem(u): ("page", u) for u in pages_here}
         by_stem.update({posixpath.basename(f): ("folder", f) for f in subfolders})
@@ -84,11 +89,38 @@ def _linked_entry(index: str, target: str, pages: Pages, pages_here: List[str], 
     return next((("folder", sub) for sub in subfolders if path.startswith(sub + "/")), None)
 
 
-def build_tree(pages: Pages) -> List[dict]:
+@dataclass
+class SiteOrder:
+    """The order of a site, worked out once per build: each folder's pages, its entries in the author's
+    order, and the reading order of all pages."""
+    folders: Dict[str, List[str]]
+    entries: Dict[str, List[Tuple[str, str]]]
+    sequence: List[str]
+
+
+def site_order(pages: Pages) -> SiteOrder:
+    folders, entries = _folders(pages), folder_entries(pages)
+    sequence: List[str] = []
+
+    def visit(folder: str) -> None:
+        index = folder_index(folder, folders[folder])
+        if index and pages[index].get("in_reading_order", True):
+            sequence.append(index)
+        for kind, name in entries[folder]:
+            if kind == "folder":
+                visit(name)
+            elif pages[name].get("in_reading_order", True):
+                sequence.append(name)
+
+    visit("")
+    return SiteOrder(folders, entries, sequence)
+
+
+def build_tree(pages: Pages, order: Optional[SiteOrder] = None) -> List[dict]:
     """Nested [{"title", "url", "folder", "children"}] of every page in the author's order; a folder without
     an index page has url ""."""
-    entries = folder_entries(pages)
-    folders = _folders(pages)
+    order = order or site_order(pages)
+    entries, folders = order.entries, order.folders
 
     def node(folder: str) -> dict:
         index = folder_index(folder, folders[folder])
@@ -105,22 +137,7 @@ def build_tree(pages: Pages) -> List[dict]:
 
 def reading_order(pages: Pages) -> List[str]:
     """Every page in reading order: each folder's index, then its entries, depth first; tooling pages left out."""
-    entries = folder_entries(pages)
-    folders = _folders(pages)
-    sequence: List[str] = []
-
-    def visit(folder: str) -> None:
-        index = folder_index(folder, folders[folder])
-        if index and pages[index].get("in_reading_order", True):
-            sequence.append(index)
-        for kind, name in entries[folder]:
-            if kind == "folder":
-                visit(name)
-            elif pages[name].get("in_reading_order", True):
-                sequence.append(name)
-
-    visit("")
-    return sequence
+    return site_order(pages).sequence
 
 
 def local_tree(tree: List[dict], url: str) -> List[dict]:
@@ -162,28 +179,39 @@ def breadcrumbs(url: str, titles: Dict[str, str], home_title: str) -> List[dict]
     return crumbs
 
 
+def folder_contents_all(pages: Pages, order: Optional[SiteOrder] = None) -> Dict[str, List[dict]]:
+    """What each index page lists as cards: its folder's entries in the author's order, each
+    {"title", "url", "summary"}; a sub-folder is shown by its index page (without one, by its first page in
+    reading order). Pages that are no folder's index are not in the result."""
+    order = order or site_order(pages)
+    folders, entries, sequence = order.folders, order.entries, order.sequence
+    contents = {}
+    for folder, urls in folders.items():
+        index = folder_index(folder, urls)
+        if index is None:
+            continue
+        cards = []
+        for kind, name in entries[folder]:
+            target = folder_index(name, folders[name]) if kind == "folder" else name
+            if kind == "folder" and target is None:
+                target = next((u for u in sequence if u.startswith(name + "/")), None)
+            if target is not None and pages[target].get("in_reading_order", True):
+                cards.append({"title": pages[target]["title"], "url": target,
+                              "summary": pages[target].get("summary", "")})
+        contents[index] = cards
+    return contents
+
+
 def folder_contents(pages: Pages, url: str) -> List[dict]:
-    """What an index page lists as cards: its folder's entries in the author's order, each
-    {"title", "url", "summary"}; a sub-folder is shown by its index page. [] for a page that is no index."""
-    folder = _folder_of(url)
-    folders = _folders(pages)
-    if folder_index(folder, folders[folder]) != url:
-        return []
-    cards = []
-    for kind, name in folder_entries(pages)[folder]:
-        target = folder_index(name, folders[name]) if kind == "folder" else name
-        if kind == "folder" and target is None:   # no index page: its first page in reading order stands for it
-            target = next((u for u in reading_order(pages) if u.startswith(name + "/")), None)
-        if target is not None and pages[target].get("in_reading_order", True):
-            cards.append({"title": pages[target]["title"], "url": target, "summary": pages[target].get("summary", "")})
-    return cards
+    """The cards of one page ([] for a page that is no index); `folder_contents_all` does every page at once."""
+    return folder_contents_all(pages).get(url, [])
 
 
-def prev_next_all(pages: Pages) -> Dict[str, Tuple[Optional[dict], Optional[dict]]]:
+def prev_next_all(pages: Pages, order: Optional[SiteOrder] = None) -> Dict[str, Tuple[Optional[dict], Optional[dict]]]:
     """(previous, next) of every page in the reading order. The last page leads back to the first, so that
     every page has a next step; a page out of the reading order leads to its folder's index (or the first page)."""
-    sequence = reading_order(pages)
-    folders = _folders(pages)
+    order = order or site_order(pages)
+    sequence, folders = order.sequence, order.folders
 
     def entry(url: str) -> dict:
         return {"title": pages[url]["title"], "url": url}
