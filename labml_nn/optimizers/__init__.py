@@ -76,8 +76,9 @@ multi-tensor path sweeps all of the group's memory once per operation.
 
 * `float16` and `bfloat16` parameters are updated in `float32`: the state is kept in `float32`, the update is
   computed on a `float32` copy of the parameter, and the result is rounded back into the parameter.
-  In `float16`, the squared gradient of a coordinate with $|g| < 10^{-4}$, times $1-\beta_2$, is below the
-  smallest positive number and $v_t$ would be $0$; the `float32` state keeps it. The parameter itself is still
+  In `float16`, the squared gradient of a coordinate with $|g| < 5.5 \times 10^{-3}$, times $1-\beta_2 = 10^{-3}$,
+  is below half the smallest positive `float16` number ($2^{-24} \approx 6 \times 10^{-8}$), so it rounds to $0$
+  and $v_t$ would be $0$; the `float32` state keeps it. The parameter itself is still
   rounded to its own type after each step, so an update smaller than half its precision is lost; keep a
   `float32` master copy of the weights (mixed-precision training) when that matters.
 * Complex parameters are handled as in `torch.optim`: the parameter and its gradient are viewed as real tensors
@@ -181,9 +182,13 @@ class WeightDecay:
       Adam then divides it by $\sqrt{\hat{v}_t}$ like the rest of the gradient, so parameters with large
       gradients are decayed less. This is `torch.optim.Adam(weight_decay=...)`.
     * **Decoupled weight decay** (`weight_decouple=True`, AdamW) shrinks the parameter directly,
-      before the adaptive update: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta \lambda)$.
-      This is `torch.optim.AdamW`. With `absolute=True` the decay does not scale with the learning
-      rate: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$ (AdaBelief's `fixed_decay`).
+      before the adaptive update: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta_t \lambda)$, where $\eta_t$ is
+      the learning rate of this step: $\eta$ itself, or what the optimizer's own schedule (warm-up, cosine decay,
+      Noam) makes of it, so the decay stops when the schedule reaches $0$. This is `torch.optim.AdamW`, where a
+      scheduler sets the rate that scales the decay. It is *not* the paper's decay: Algorithm 2 of
+      Loshchilov & Hutter multiplies $\lambda$ by the schedule multiplier alone, not by the learning rate
+      (see [AdamW](adamw.html) for how to convert). With `absolute=True` the decay does not scale with the
+      learning rate: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$ (AdaBelief's `fixed_decay`).
 
     The defaults are those of labml-nn 0.5.1: `weight_decay=0.`, `weight_decouple=True`, `absolute=False`.
 
@@ -209,9 +214,10 @@ class WeightDecay:
                     weight_decay_absolute=self.absolute)
 
     @staticmethod
-    def apply(param, grad, group: Dict[str, Any]):
-        """
+    def apply(param, grad, group: Dict[str, Any], lr: Optional[float] = None):
+        r"""
         Apply the weight decay of `group` to `param` and return the gradient to use.
+        `lr` is the learning rate $\eta_t$ of this step (what a schedule gives); `group['lr']` when not given.
 
         `param` and `grad` are tensors or `TensorList`s; `grad` is never changed in place (it belongs to the
         caller), a new one is returned when L2 regularization changes it.
@@ -224,8 +230,8 @@ class WeightDecay:
                 # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$
                 param.mul_(1. - decay)
             else:
-                # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta \lambda)$
-                param.mul_(1. - group['lr'] * decay)
+                # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta_t \lambda)$
+                param.mul_(1. - (group['lr'] if lr is None else lr) * decay)
             return grad
         # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
         return grad.add(param, alpha=decay)
@@ -260,6 +266,13 @@ def torch_flag_defaults(maximize: bool = False, differentiable: bool = False, ca
     if fused:
         raise ValueError("fused=True is not available for this optimizer; use fused=None (the default)")
     return dict(maximize=maximize)
+
+
+def _tensor_value(name: str, value: torch.Tensor) -> float:
+    """The number a one-element tensor holds (torch accepts tensor `lr` and `betas`)."""
+    if value.numel() != 1:
+        raise ValueError(f"Invalid {name}: a tensor with {value.numel()} elements (expected one)")
+    return value.item()
 
 
 def as_weight_decay(weight_decay) -> WeightDecay:
@@ -334,8 +347,8 @@ class TensorList:
         torch._foreach_maximum_(self.tensors, other.tensors)
         return self
 
-    def clamp_min_(self, value: float):
-        torch._foreach_clamp_min_(self.tensors, value)
+    def clamp_min_(self, value):
+        torch._foreach_clamp_min_(self.tensors, self._arg(value))
         return self
 
     def lerp_(self, end: 'TensorList', weight: float):
@@ -406,6 +419,9 @@ class GenericAdaptiveOptimizer(Optimizer):
     def __init__(self, params, *, defaults: Dict[str, Any]):
         defaults = dict(defaults)
         defaults.setdefault('foreach', None)
+        # Tensor `lr`/`betas` become numbers in the defaults too (`normalize_group` reads `self.defaults`)
+        self.defaults = defaults
+        self.normalize_group(defaults)
         super().__init__(params, defaults=defaults)
 
     def check_group(self, group: Dict[str, Any]):
@@ -426,26 +442,117 @@ class GenericAdaptiveOptimizer(Optimizer):
             if group.get(key):
                 raise ValueError(f"{key}={group[key]!r} is not supported by {type(self).__name__}")
 
+    def normalize_group(self, group: Dict[str, Any]):
+        """
+        Rewrite, in place, the torch-style entries of a group into the plain values the hooks read:
+        a `WeightDecay` under `'weight_decay'` becomes its three entries (wrappers such as
+        `ZeroRedundancyOptimizer` and SAM build our optimizer from their own groups, which hold the constructor's
+        keywords as given); torch's `decoupled_weight_decay` becomes `weight_decouple`; a one-element
+        tensor `lr` or `betas` becomes its value. It runs when a group is added, loaded, and before every step.
+        """
+        if isinstance(group.get('weight_decay'), WeightDecay):
+            group.update(group['weight_decay'].defaults())
+        elif isinstance(group.get('weight_decay'), torch.Tensor):
+            group['weight_decay'] = _tensor_value('weight_decay', group['weight_decay'])
+        if 'decoupled_weight_decay' in group:
+            decouple = group.pop('decoupled_weight_decay')
+            if not isinstance(decouple, bool):
+                raise ValueError(f"Invalid decoupled_weight_decay: {decouple!r} (expected True or False)")
+            if 'weight_decouple' in self.defaults:
+                group['weight_decouple'] = decouple
+            elif decouple:
+                raise ValueError(f"decoupled_weight_decay=True is not supported by {type(self).__name__}")
+        if isinstance(group.get('lr'), torch.Tensor):
+            group['lr'] = _tensor_value('lr', group['lr'])
+        if isinstance(group.get('betas'), (list, tuple)) and any(isinstance(b, torch.Tensor) for b in group['betas']):
+            group['betas'] = tuple(_tensor_value(f'betas[{i}]', b) if isinstance(b, torch.Tensor) else b
+                                   for i, b in enumerate(group['betas']))
+
     def add_param_group(self, param_group: Dict[str, Any]):
+        self.normalize_group(param_group)
         super().add_param_group(param_group)
         self.check_group(self.param_groups[-1])
 
     def load_state_dict(self, state_dict: Dict[str, Any]):
         """
-        Like `Optimizer.load_state_dict`, except that the `float32` state of `float16`/`bfloat16` parameters
-        stays `float32` (torch would cast it to the parameter's dtype and lose the precision it is kept for).
+        Like `Optimizer.load_state_dict`, and it loads what `torch.optim.Adam`, labml-nn 0.5.1, and our own
+        older versions saved:
+
+        * a group entry that the checkpoint lacks (one added after it was written) is filled from the group
+          this optimizer was constructed with, as `torch.optim` fills it from its defaults;
+        * torch's entries are read as `normalize_group` reads them, and a tensor `step` (torch's) becomes a number;
+        * everything is checked *before* anything is changed: the groups with `check_group`, and the state of
+          every parameter against what `init_state` would create for it (the same keys, and tensors of the
+          same shape). A checkpoint that cannot be used raises `ValueError` and leaves the optimizer as it was.
+
+        The `float32` state of `float16`/`bfloat16` parameters stays `float32` (torch would cast it to the
+        parameter's dtype and lose the precision it is kept for).
         """
-        saved_ids = [i for g in state_dict['param_groups'] for i in g['params']]
-        params = [p for g in self.param_groups for p in g['params']]
+        saved_groups = state_dict['param_groups']
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"The checkpoint has {len(saved_groups)} parameter groups, "
+                             f"this optimizer has {len(self.param_groups)}")
+        groups = []
+        for index, (saved, current) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved['params']) != len(current['params']):
+                raise ValueError(f"Parameter group {index} of the checkpoint has {len(saved['params'])} "
+                                 f"parameters, this optimizer's has {len(current['params'])}")
+            group = dict(saved)
+            self.normalize_group(group)
+            for key, value in current.items():
+                group.setdefault(key, value)
+            self.check_group(dict(group, params=current['params']))
+            groups.append(group)
+
+        states = {}
+        for group, current in zip(groups, self.param_groups):
+            for i, p in zip(group['params'], current['params']):
+                if i in state_dict['state']:
+                    states[i] = self._checked_state(i, state_dict['state'][i], group, p)
+
         keep = {}
-        if len(saved_ids) == len(params):
-            for i, p in zip(saved_ids, params):
-                if p.dtype in (torch.float16, torch.bfloat16) and i in state_dict['state']:
+        for group, current in zip(groups, self.param_groups):
+            for i, p in zip(group['params'], current['params']):
+                if p.dtype in (torch.float16, torch.bfloat16) and i in states:
                     keep[p] = {k: v.to(device=p.device, copy=True)
-                               for k, v in state_dict['state'][i].items() if isinstance(v, torch.Tensor)}
-        super().load_state_dict(state_dict)
+                               for k, v in states[i].items() if isinstance(v, torch.Tensor)}
+        super().load_state_dict(dict(state_dict, state=states, param_groups=groups))
         for p, values in keep.items():
             self.state[p].update(values)
+
+    def _checked_state(self, index, saved: Dict[str, Any], group: Dict[str, Any], p: torch.Tensor) -> Dict[str, Any]:
+        """The saved state of one parameter, made usable, or a `ValueError` saying why it is not."""
+        state = dict(saved)
+        # What `init_state` makes for this parameter is what `step_param` will read
+        working = torch.view_as_real(p.detach()) if torch.is_complex(p) else p.detach()
+        if working.dtype in (torch.float16, torch.bfloat16):
+            working = working.float()
+        expected: Dict[str, Any] = {}
+        self.init_state(expected, group, working)
+        for key, value in expected.items():
+            if key not in state:
+                raise ValueError(f"The checkpoint's state of parameter {index} has no {key!r}, "
+                                 f"which {type(self).__name__} needs")
+            saved_value = state[key]
+            if isinstance(value, torch.Tensor):
+                if isinstance(saved_value, torch.Tensor) and torch.is_complex(saved_value) \
+                        and torch.is_complex(p) and saved_value.shape == p.shape:
+                    # torch keeps the state of a complex parameter complex; ours is its real view
+                    saved_value = state[key] = torch.view_as_real(saved_value)
+                if not isinstance(saved_value, torch.Tensor) or saved_value.shape != value.shape:
+                    shape = tuple(saved_value.shape) if isinstance(saved_value, torch.Tensor) else saved_value
+                    raise ValueError(f"The checkpoint's {key!r} of parameter {index} is {shape!r}, "
+                                     f"expected a tensor of shape {tuple(value.shape)}")
+            elif isinstance(value, int) and not isinstance(value, bool):
+                # A step count; torch saves it as a tensor
+                if isinstance(saved_value, torch.Tensor) and saved_value.numel() == 1:
+                    saved_value = saved_value.item()
+                if isinstance(saved_value, bool) or not isinstance(saved_value, (int, float)) \
+                        or saved_value != int(saved_value) or saved_value < 0:
+                    raise ValueError(f"The checkpoint's {key!r} of parameter {index} is {saved_value!r}, "
+                                     f"expected a whole number >= 0")
+                state[key] = int(saved_value)
+        return state
 
     # ### Hooks that an algorithm fills in
 
@@ -469,6 +576,8 @@ class GenericAdaptiveOptimizer(Optimizer):
                 loss = closure()
 
         for group in self.param_groups:
+            # A wrapper may have copied its own torch-style entries into the group since the last step
+            self.normalize_group(group)
             # Parameters without a gradient (frozen, unused, or `zero_grad(set_to_none=True)`) are skipped
             params = [p for p in group['params'] if p.grad is not None]
             for p in params:

@@ -64,15 +64,15 @@ $s^{max}_t$ in the rectified step; here $s^{max}_t$ is used, as `amsgrad=True` a
 The defaults are those of labml-nn 0.5.1 (`eps=1e-16`, `amsgrad=False`, `degenerate_to_sgd=True`,
 `rectify=True`); `degenerated_to_sgd` is accepted as an alias of `degenerate_to_sgd`.
 The hooks differ from [RAdam](radam.html)'s in the state (`init_state`), in the second moment (`get_mv`),
-and in choosing between the rectified and plain update (`adam_update`).
+and in choosing between the rectified and plain update (`get_rectification`: $r_t = 1$ without `rectify`,
+which is Adam's update).
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 
 from labml_nn.optimizers import WeightDecay
-from labml_nn.optimizers.adam import Adam
 from labml_nn.optimizers.radam import RAdam
 
 
@@ -87,20 +87,27 @@ class AdaBelief(RAdam):
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-16,
-                 weight_decay: Optional[WeightDecay] = None,
+                 weight_decay: Union[None, float, WeightDecay] = None,
                  optimized_update: bool = True,
                  amsgrad: bool = False,
                  degenerate_to_sgd: bool = True,
                  degenerated_to_sgd: Optional[bool] = None,
                  rectify: bool = True,
                  foreach: Optional[bool] = None,
+                 decoupled_weight_decay: Optional[bool] = None,
+                 maximize: bool = False,
+                 capturable: bool = False,
+                 differentiable: bool = False,
+                 fused: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
         all_defaults = dict(rectify=rectify)
         all_defaults.update(defaults or {})
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          optimized_update=optimized_update, amsgrad=amsgrad,
                          degenerate_to_sgd=degenerate_to_sgd, degenerated_to_sgd=degenerated_to_sgd,
-                         foreach=foreach, defaults=all_defaults)
+                         foreach=foreach,
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused, defaults=all_defaults)
 
     def init_state(self, state: Dict[str, Any], group: Dict[str, Any], param: torch.Tensor):
         """Step count $t = 0$, $m_0 = s_0 = 0$ (and $s^{max}_0 = 0$)."""
@@ -122,17 +129,11 @@ class AdaBelief(RAdam):
         s.mul_(beta2).addcmul_(belief, belief, value=1 - beta2).add_(group['eps'])
         if not group['amsgrad']:
             return m, s
-        if 'max_exp_avg_var' not in state:
-            # `amsgrad` was switched on after this parameter's state was made: $s^{max} = \max(0, s_t) = s_t$
-            state['max_exp_avg_var'] = s.clone()
-        s_max = state['max_exp_avg_var']
-        # $s^{max}_t \leftarrow \max(s^{max}_{t-1}, s_t)$
-        s_max.copy_(s_max.maximum(s))
-        return m, s_max
+        # $s^{max}_t \leftarrow \max(s^{max}_{t-1}, s_t)$, [AMSGrad](amsgrad.html)'s running maximum
+        return m, self.running_max(state, 'max_exp_avg_var', s)
 
-    def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
-        """RAdam's rectified update when `rectify` is set, otherwise Adam's, both with $s_t$ as $v_t$."""
+    def get_rectification(self, state: Dict[str, Any], group: Dict[str, Any]) -> Optional[float]:
+        r"""RAdam's $r_t$ when `rectify` is set; otherwise $r_t = 1$, which makes RAdam's update Adam's."""
         if group['rectify']:
-            super().adam_update(state, group, param, m, v, lr)
-        else:
-            Adam.adam_update(self, state, group, param, m, v, lr)
+            return super().get_rectification(state, group)
+        return 1.

@@ -56,11 +56,29 @@ The defaults are those of labml-nn 0.5.1: `lr=1e-3`, `betas=(0.9, 0.999)`, `eps=
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 
-from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, as_weight_decay
+from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, torch_flag_defaults, weight_decay_defaults
+
+
+def adam_weight_decay(weight_decay: Union[None, float, WeightDecay],
+                      decoupled_weight_decay: Optional[bool]) -> Dict[str, Any]:
+    """
+    The group entries for the weight decay of an Adam-family constructor. A number means what it means for
+    `torch.optim.Adam` and `torch.optim.RAdam`: L2 regularization, or decoupled decay with
+    `decoupled_weight_decay=True`. A `WeightDecay` says it all itself (`decoupled_weight_decay` may only agree
+    with it). `None` is labml-nn 0.5.1's default, `WeightDecay()`: no decay.
+    """
+    if decoupled_weight_decay is not None and not isinstance(decoupled_weight_decay, bool):
+        raise ValueError(f"Invalid decoupled_weight_decay: {decoupled_weight_decay!r} (expected True or False)")
+    if isinstance(weight_decay, WeightDecay) and decoupled_weight_decay is not None \
+            and decoupled_weight_decay != weight_decay.weight_decouple:
+        raise ValueError(f"decoupled_weight_decay={decoupled_weight_decay} contradicts weight_decay={weight_decay!r}")
+    if weight_decay is None:
+        weight_decay = WeightDecay() if decoupled_weight_decay is None else 0.
+    return weight_decay_defaults(weight_decay, weight_decouple=bool(decoupled_weight_decay))
 
 
 class Adam(GenericAdaptiveOptimizer):
@@ -71,33 +89,49 @@ class Adam(GenericAdaptiveOptimizer):
     * `lr`: learning rate $\eta$
     * `betas`: $(\beta_1, \beta_2)$
     * `eps`: $\epsilon$ (or $\hat{\epsilon}$ when `optimized_update` is `True`)
-    * `weight_decay`: a [`WeightDecay`](index.html); its settings go into the groups
+    * `weight_decay`: a [`WeightDecay`](index.html), or a number as `torch.optim.Adam` takes it:
+      L2 regularization, decoupled (AdamW) with `decoupled_weight_decay=True`; its settings go into the groups
     * `optimized_update`: fold the bias correction into the step size (see above)
+    * `amsgrad`: divide by the running maximum $v^{max}_t$ of [AMSGrad](amsgrad.html), as
+      `torch.optim.Adam(amsgrad=True)` does
     * `foreach`: `True` for the multi-tensor path, `False` for the per-tensor path,
       `None` to pick the multi-tensor path when all parameters of a group are on a GPU
+    * `maximize`: ascend instead of descend
+    * `capturable`, `differentiable`, `fused`: torch's flags, accepted when off (`fused=False` too)
     * `defaults`: further group defaults from subclasses
+
+    `lr` and `betas` may be one-element tensors, as in torch; the groups hold their values.
     """
 
     def __init__(self, params, *,
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-16,
-                 weight_decay: Optional[WeightDecay] = None,
+                 weight_decay: Union[None, float, WeightDecay] = None,
                  optimized_update: bool = True,
+                 amsgrad: bool = False,
+                 decoupled_weight_decay: Optional[bool] = None,
                  foreach: Optional[bool] = None,
+                 maximize: bool = False,
+                 capturable: bool = False,
+                 differentiable: bool = False,
+                 fused: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
-        weight_decay = as_weight_decay(weight_decay if weight_decay is not None else WeightDecay())
         all_defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, (list, tuple)) else betas, eps=eps,
-                            optimized_update=optimized_update, foreach=foreach)
-        all_defaults.update(weight_decay.defaults())
+                            optimized_update=optimized_update, amsgrad=amsgrad, foreach=foreach)
+        all_defaults.update(adam_weight_decay(weight_decay, decoupled_weight_decay))
+        all_defaults.update(torch_flag_defaults(maximize=maximize, differentiable=differentiable,
+                                                capturable=capturable, fused=fused))
         all_defaults.update(defaults or {})
         super().__init__(params, defaults=all_defaults)
 
     def init_state(self, state: Dict[str, Any], group: Dict[str, Any], param: torch.Tensor):
-        """Step count $t = 0$, and $m_0 = v_0 = 0$."""
+        """Step count $t = 0$, and $m_0 = v_0 = 0$ (and $v^{max}_0 = 0$ with `amsgrad`)."""
         state['step'] = 0
         state['exp_avg'] = torch.zeros_like(param, memory_format=torch.preserve_format)
         state['exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        if group.get('amsgrad'):
+            state['max_exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
     def get_mv(self, state: Dict[str, Any], group: Dict[str, Any], grad):
         """Update the moving averages and return the $m_t$ and $v_t$ the update uses."""
@@ -107,10 +141,25 @@ class Adam(GenericAdaptiveOptimizer):
         m.mul_(beta1).add_(grad, alpha=1 - beta1)
         # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
         v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        return m, v
+        if not group.get('amsgrad'):
+            return m, v
+        # [AMSGrad](amsgrad.html): $v^{max}_t$ in place of $v_t$
+        return m, self.running_max(state, 'max_exp_avg_sq', v)
+
+    @staticmethod
+    def running_max(state: Dict[str, Any], key: str, v):
+        r"""$v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$, kept in `state[key]` and updated in place."""
+        if key not in state:
+            # `amsgrad` was switched on after this parameter's state was made: start from
+            # $v^{max} = v_t$, which is what $\max(0, v_t)$ would give
+            state[key] = v.clone()
+            return state[key]
+        # $v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$, in place (with a tensor argument,
+        # `clamp_min_` is the element-wise maximum, and it exists for tensors and `TensorList`s alike)
+        return state[key].clamp_min_(v)
 
     def get_lr(self, state: Dict[str, Any], group: Dict[str, Any]) -> float:
-        r"""The learning rate $\eta$ of this step; schedules override this."""
+        r"""The learning rate $\eta_t$ of this step: $\eta$ here; schedules override this."""
         return group['lr']
 
     def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
@@ -138,10 +187,11 @@ class Adam(GenericAdaptiveOptimizer):
 
     def step_param(self, state: Dict[str, Any], group: Dict[str, Any], grad, param):
         """One Adam step for one parameter (or one batch of them)."""
-        # Weight decay: L2 changes $g_t$, decoupled decay shrinks $\theta_{t-1}$
-        grad = WeightDecay.apply(param, grad, group)
         # $t \leftarrow t + 1$
         state['step'] += 1
-        m, v = self.get_mv(state, group, grad)
+        # $\eta_t$, the learning rate of this step (a schedule's, in subclasses)
         lr = self.get_lr(state, group)
+        # Weight decay: L2 changes $g_t$, decoupled decay shrinks $\theta_{t-1}$ by $(1 - \eta_t \lambda)$
+        grad = WeightDecay.apply(param, grad, group, lr)
+        m, v = self.get_mv(state, group, grad)
         self.adam_update(state, group, param, m, v, lr)

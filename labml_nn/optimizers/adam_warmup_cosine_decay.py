@@ -25,7 +25,7 @@ length of training. Only `get_lr` differs from [AdamWarmup](adam_warmup.html).
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.adam_warmup import AdamWarmup
@@ -42,17 +42,24 @@ class AdamWarmupCosineDecay(AdamWarmup):
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-16,
-                 weight_decay: Optional[WeightDecay] = None,
+                 weight_decay: Union[None, float, WeightDecay] = None,
                  optimized_update: bool = True,
                  amsgrad: bool = False,
                  warmup: int = 0,
                  total_steps: float = 1e10,
                  foreach: Optional[bool] = None,
+                 decoupled_weight_decay: Optional[bool] = None,
+                 maximize: bool = False,
+                 capturable: bool = False,
+                 differentiable: bool = False,
+                 fused: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
         all_defaults = dict(total_steps=total_steps)
         all_defaults.update(defaults or {})
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          optimized_update=optimized_update, amsgrad=amsgrad, warmup=warmup, foreach=foreach,
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
                          defaults=all_defaults)
 
     def check_group(self, group: Dict[str, Any]):

@@ -31,15 +31,16 @@ $$\theta_t \leftarrow \theta_{t-1} - \eta \left( \frac{\hat{m}_t}{\sqrt{\hat{v}_
 
 ## How the decay is scaled
 
-Algorithm 2 of the paper writes the step as
+Algorithm 2 of the paper has a learning rate (its $\alpha$, our $\eta$) and a *schedule multiplier*
+(its $\eta_t$; here $s_t$, since on these pages $\eta_t$ is always the learning rate of step $t$):
 
-$$\theta_t \leftarrow \theta_{t-1} - \eta_t \left( \alpha \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon} + \lambda \theta_{t-1} \right)$$
+$$\theta_t \leftarrow \theta_{t-1} - s_t \left( \eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon} + \lambda \theta_{t-1} \right)$$
 
-with a base step size $\alpha$ and a *schedule multiplier* $\eta_t$ that
-scales both terms, so the decay per step is $\eta_t \lambda$, independent of $\alpha$.
-`torch.optim.AdamW`, and this class, have a single learning rate $\eta$ (the one a scheduler changes) and
-decay by $\theta (1 - \eta \lambda)$: the paper's form with $\alpha = 1$ and $\eta_t = \eta$. To get the
-paper's decay $\eta_t \lambda$ for a base rate $\alpha$, pass `weight_decay` $= \lambda / \alpha$.
+The multiplier scales both terms, so the paper's decay per step is $s_t \lambda$, independent of $\eta$.
+The decay here follows `torch.optim.AdamW`, not the paper: there is a single learning rate of step $t$,
+$\eta_t = \eta s_t$ (what a scheduler sets, or what the optimizer's own schedule gives), and the decay is
+$\theta (1 - \eta_t \lambda) = \theta (1 - \eta s_t \lambda)$, $\eta$ times the paper's. To get the paper's
+decay $s_t \lambda$ for a learning rate $\eta$, pass `weight_decay` $= \lambda / \eta$.
 
 ## What is and is not like Adam here
 

@@ -26,9 +26,12 @@ The option names mean what they say:
   weight decay.
 * `'Adagrad'`, `'RMSprop'`, `'Adadelta'`: [Adagrad](adagrad.html), [RMSprop](rmsprop.html) and
   [Adadelta](adadelta.html), equal to their `torch.optim` classes, with L2 weight decay.
-* `'Adam'`: [Adam](adam.html) with L2 weight decay, like `torch.optim.Adam(weight_decay=...)`.
-* `'AdamW'`: [Adam](adam.html) with decoupled weight decay, like `torch.optim.AdamW`
-  (absolute when `weight_decay_absolute` is set).
+* `'Adam'`: [Adam](adam.html), or [AMSGrad](amsgrad.html) when `amsgrad` is set, with the weight decay of
+  `weight_decay_obj` (decoupled by default, as in labml-nn 0.5.1; set `weight_decouple = False` for the L2
+  regularization of `torch.optim.Adam(weight_decay=...)`).
+* `'AdamW'`: [Adam with warm-up](adam_warmup.html) (`warmup`, 2000 steps by default) with the weight decay of
+  `weight_decay_obj`. This is what labml-nn 0.5.1 built under this name; for plain `torch.optim.AdamW` set
+  `warmup = 0` (the decay is decoupled by default).
 * `'AMSGrad'`: [AMSGrad](amsgrad.html) with L2 weight decay, like `torch.optim.Adam(amsgrad=True)`.
 * `'RAdam'`: [RAdam](radam.html).
 * `'AdaBelief'`: [AdaBelief](ada_belief.html).
@@ -43,13 +46,30 @@ The option names mean what they say:
 * `'Sophia'`: [Sophia-G](sophia.html) with `rho`, the labml-nn 0.5.1 name and field. Its Hessian estimate must
   be updated by the training loop (see its page); the option only builds the optimizer.
 
-`'RAdam'`, `'AdaBelief'`, the warm-up and Noam options, `'Lookahead'`, `'Ranger'` and `'Sophia'` take their
-weight decay from `weight_decay_obj`.
+`'Adam'`, `'AdamW'`, `'RAdam'`, `'AdaBelief'`, the warm-up and Noam options, `'Lookahead'`, `'Ranger'` and
+`'Sophia'` take their weight decay from `weight_decay_obj`.
 
 `weight_decay_obj` is a [`WeightDecay`](index.html) built from `weight_decay`, `weight_decouple`
-(default `True`, decoupled) and `weight_decay_absolute`. `amsgrad` applies to the Adam-family options
-other than `'Adam'`, `'AdamW'` (plain Adam) and `'AMSGrad'` (always on). The field names are those of
-labml-nn 0.5.1 (including `optimized_adam_update` and `degenerated_to_sgd`).
+(default `True`, decoupled) and `weight_decay_absolute`; its option is `'L2'`, the labml-nn 0.5.1 name
+(`'WeightDecay'` is the same option). `amsgrad` applies to every Adam-family option (`'AMSGrad'` has it
+always on).
+
+## Differences from labml-nn 0.5.1
+
+Every field of labml-nn 0.5.1 exists here under its name and with its default (`warmup=2000`,
+`degenerate_to_sgd=True`, ...), and its options build the same classes with the same group settings,
+except for the items below, which are deliberate (the tests compare this list with the code). A field name
+that 0.5.1 did not have, such as `degenerated_to_sgd`, is an error when it is set, not ignored.
+
+* `d_model`, `rho`: have defaults (512 and 0.03; 0.5.1 had none, so an experiment had to set them).
+* `optimized_adam_update`: is passed to every Adam-family option; 0.5.1 passed it only to `'Adam'`, and
+  `'AdamW'`, `'RAdam'`, `'AdaBelief'`, `'Noam'` and `'AdamWarmupCosineDecay'` always used `True`, its default.
+* `'AdaBelief'`: its settings are passed by name. 0.5.1 passed them by position into the wrong parameters,
+  so its `'AdaBelief'` used `amsgrad=degenerate_to_sgd` (on by default), `optimized_update=amsgrad` (off by
+  default) and never took the SGD step.
+* `'SGD'`: builds our [SGD](sgd.html), which steps exactly as the `torch.optim.SGD` of 0.5.1 and
+  also takes `dampening`, `nesterov` and `foreach`.
+* `foreach`: new; passed to every option (`None`, the default, is what 0.5.1's classes did on a CPU).
 """
 
 from typing import Any, Tuple
@@ -103,7 +123,7 @@ class OptimizerConfigs(BaseConfigs):
 
     optimized_adam_update: bool = True
     amsgrad: bool = False
-    degenerated_to_sgd: bool = True
+    degenerate_to_sgd: bool = True
     rectify: bool = True
 
     # Adagrad, RMSprop and Adadelta
@@ -120,7 +140,8 @@ class OptimizerConfigs(BaseConfigs):
     lookahead_alpha: float = 0.5
     rho: float = 0.03
 
-    warmup: int = 0
+    # Warm-up steps of `'AdamW'`, `'AdamWarmup'`, `'AdamWarmupCosineDecay'` and `'Noam'` (0.5.1's default)
+    warmup: int = 2_000
     total_steps: int = int(1e10)
     d_model: int = 512
 
@@ -135,6 +156,7 @@ class OptimizerConfigs(BaseConfigs):
 meta_config(OptimizerConfigs.parameters)
 
 
+@option(OptimizerConfigs.weight_decay_obj, 'L2')
 @option(OptimizerConfigs.weight_decay_obj, 'WeightDecay')
 def _weight_decay(c: OptimizerConfigs):
     return WeightDecay(c.weight_decay, weight_decouple=c.weight_decouple, absolute=c.weight_decay_absolute)
@@ -171,13 +193,15 @@ def _adadelta(c: OptimizerConfigs):
 
 @option(OptimizerConfigs.optimizer, 'Adam')
 def _adam(c: OptimizerConfigs):
-    return Adam(c.parameters, **_adam_keywords(c, WeightDecay(c.weight_decay, weight_decouple=False)))
+    if c.amsgrad:
+        return AMSGrad(c.parameters, amsgrad=True, **_adam_keywords(c, c.weight_decay_obj))
+    return Adam(c.parameters, **_adam_keywords(c, c.weight_decay_obj))
 
 
 @option(OptimizerConfigs.optimizer, 'AdamW')
 def _adam_w(c: OptimizerConfigs):
-    decay = WeightDecay(c.weight_decay, weight_decouple=True, absolute=c.weight_decay_absolute)
-    return Adam(c.parameters, **_adam_keywords(c, decay))
+    # labml-nn 0.5.1's 'AdamW': Adam with warm-up, and the configured weight decay
+    return AdamWarmup(c.parameters, amsgrad=c.amsgrad, warmup=c.warmup, **_adam_keywords(c, c.weight_decay_obj))
 
 
 @option(OptimizerConfigs.optimizer, 'AMSGrad')
@@ -188,13 +212,13 @@ def _ams_grad(c: OptimizerConfigs):
 
 @option(OptimizerConfigs.optimizer, 'RAdam')
 def _radam(c: OptimizerConfigs):
-    return RAdam(c.parameters, amsgrad=c.amsgrad, degenerate_to_sgd=c.degenerated_to_sgd,
+    return RAdam(c.parameters, amsgrad=c.amsgrad, degenerate_to_sgd=c.degenerate_to_sgd,
                  **_adam_keywords(c, c.weight_decay_obj))
 
 
 @option(OptimizerConfigs.optimizer, 'AdaBelief')
 def _ada_belief(c: OptimizerConfigs):
-    return AdaBelief(c.parameters, amsgrad=c.amsgrad, degenerate_to_sgd=c.degenerated_to_sgd, rectify=c.rectify,
+    return AdaBelief(c.parameters, amsgrad=c.amsgrad, degenerate_to_sgd=c.degenerate_to_sgd, rectify=c.rectify,
                      **_adam_keywords(c, c.weight_decay_obj))
 
 
@@ -242,7 +266,7 @@ def _lookahead(c: OptimizerConfigs):
 @option(OptimizerConfigs.optimizer, 'Ranger')
 def _ranger(c: OptimizerConfigs):
     return Ranger(c.parameters, lr=c.learning_rate, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay_obj,
-                  k=c.lookahead_k, alpha=c.lookahead_alpha, degenerate_to_sgd=c.degenerated_to_sgd,
+                  k=c.lookahead_k, alpha=c.lookahead_alpha, degenerate_to_sgd=c.degenerate_to_sgd,
                   foreach=c.foreach)
 
 

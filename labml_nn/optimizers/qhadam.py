@@ -117,14 +117,15 @@ class QHAdam(Adam):
         """One QHAdam step for one parameter (or one batch of them)."""
         beta1, beta2 = group['betas']
         nu1, nu2 = group['nus']
-        # Weight decay: L2 changes $g_t$, decoupled decay shrinks $\theta_{t-1}$
-        grad = WeightDecay.apply(param, grad, group)
         # $t \leftarrow t + 1$
         state['step'] += 1
         t = state['step']
+        # $\eta_t$, the learning rate of this step
+        lr = self.get_lr(state, group)
+        # Weight decay: L2 changes $g_t$, decoupled decay shrinks $\theta_{t-1}$ by $(1 - \eta_t \lambda)$
+        grad = WeightDecay.apply(param, grad, group, lr)
         # Adam's $m_t$ and $v_t$
         m, v = self.get_mv(state, group, grad)
-        lr = self.get_lr(state, group)
         # $(1 - \nu_1) g_t + \nu_1 \hat{m}_t$, with $\nu_1 \hat{m}_t = \frac{\nu_1}{1-\beta_1^t} m_t$
         numerator = m.mul(nu1 / (1 - beta1 ** t)).add_(grad, alpha=1 - nu1)
         # $(1 - \nu_2) g_t^2 + \nu_2 \hat{v}_t$, with $\nu_2 \hat{v}_t = \frac{\nu_2}{1-\beta_2^t} v_t$

@@ -54,13 +54,15 @@ Details:
   `torch.optim.RAdam` and the official implementation compute.
 * `amsgrad=True` uses $v^{max}_t$ of [AMSGrad](amsgrad.html) in place of $v_t$.
 * The default `eps=1e-8` is that of `torch.optim.RAdam`. `degenerated_to_sgd` (the spelling used by
-  the official implementation and labml-nn 0.5.1 configurations) is accepted as an alias of `degenerate_to_sgd`.
+  the official implementation and by the RAdam class of labml-nn 0.5.1; its configurations call it
+  `degenerate_to_sgd`) is accepted as an alias of `degenerate_to_sgd`.
 
-Only `adam_update` differs from [AMSGrad](amsgrad.html).
+Only `adam_update` differs from [AMSGrad](amsgrad.html): it is Adam's update at the rate $\eta r_t$, or the
+SGD step; $r_t$ comes from the hook `get_rectification`.
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.amsgrad import AMSGrad
@@ -104,12 +106,17 @@ class RAdam(AMSGrad):
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8,
-                 weight_decay: Optional[WeightDecay] = None,
+                 weight_decay: Union[None, float, WeightDecay] = None,
                  optimized_update: bool = True,
                  amsgrad: bool = False,
                  degenerate_to_sgd: bool = True,
                  degenerated_to_sgd: Optional[bool] = None,
                  foreach: Optional[bool] = None,
+                 decoupled_weight_decay: Optional[bool] = None,
+                 maximize: bool = False,
+                 capturable: bool = False,
+                 differentiable: bool = False,
+                 fused: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
         if degenerated_to_sgd is not None:
             degenerate_to_sgd = degenerated_to_sgd
@@ -117,33 +124,25 @@ class RAdam(AMSGrad):
         all_defaults.update(defaults or {})
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          optimized_update=optimized_update, amsgrad=amsgrad, foreach=foreach,
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
                          defaults=all_defaults)
 
+    def get_rectification(self, state: Dict[str, Any], group: Dict[str, Any]) -> Optional[float]:
+        r"""$r_t$ of this step, or `None` while $\rho_t \le 5$."""
+        return rectification(group['betas'][1], state['step'])
+
     def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
-        r"""The rectified update, or the SGD fallback while $\rho_t \le 5$."""
-        beta1, beta2 = group['betas']
-        t = state['step']
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
-        eps = group['eps']
+        r"""Adam's update at the rate $\eta_t r_t$, or the SGD fallback while $\rho_t \le 5$."""
         # $r_t$, or `None` when $\rho_t \le 5$
-        r = rectification(beta2, t)
+        r = self.get_rectification(state, group)
 
         if r is None:
             if group['degenerate_to_sgd']:
-                # $\theta_t \leftarrow \theta_{t-1} - \eta \hat{m}_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t} m_t$
-                param.add_(m, alpha=-lr / bias_correction1)
+                # $\theta_t \leftarrow \theta_{t-1} - \eta_t \hat{m}_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t} m_t$
+                param.add_(m, alpha=-lr / (1 - group['betas'][0] ** state['step']))
             return
 
-        if group['optimized_update']:
-            # $\sqrt{v_t} + \hat{\epsilon}$
-            denominator = v.sqrt().add_(eps)
-            # $\alpha_t = \eta \, r_t \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}$
-            step_size = lr * r * math.sqrt(bias_correction2) / bias_correction1
-        else:
-            # $\sqrt{\hat{v}_t} + \epsilon$
-            denominator = v.sqrt().div_(math.sqrt(bias_correction2)).add_(eps)
-            # $\frac{\eta \, r_t}{1-\beta_1^t}$
-            step_size = lr * r / bias_correction1
-        # $\theta_t \leftarrow \theta_{t-1} - \eta \, r_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$
-        param.addcdiv_(m, denominator, value=-step_size)
+        # $\theta_t \leftarrow \theta_{t-1} - \eta_t r_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$:
+        # [Adam](adam.html)'s update, either placement of $\epsilon$, at the rate $\eta_t r_t$
+        super().adam_update(state, group, param, m, v, lr * r)

@@ -199,9 +199,10 @@ def test_arguments_after_params_are_keyword_only():
         Adam(make_params(), 1e-3)
 
 
-def test_weight_decay_must_be_a_weight_decay_object():
-    with pytest.raises(TypeError, match='WeightDecay'):
-        Adam(make_params(), weight_decay=0.01)
+def test_weight_decay_is_a_weight_decay_object_or_a_number_as_torch_takes_it():
+    with pytest.raises(ValueError, match='weight_decay'):
+        Adam(make_params(), weight_decay='0.01')
+    assert Adam(make_params(), weight_decay=0.01).param_groups[0]['weight_decouple'] is False
 
 
 @pytest.mark.parametrize('name', list(ALL))
@@ -264,8 +265,8 @@ def test_complex_params_are_updated_as_pairs_of_reals():
 
 
 @pytest.mark.parametrize('option, cls, decouple', [
-    ('Adam', Adam, False),
-    ('AdamW', Adam, True),
+    ('Adam', Adam, True),
+    ('AdamW', AdamWarmup, True),
     ('AMSGrad', AMSGrad, False),
     ('RAdam', RAdam, True),
     ('AdaBelief', AdaBelief, True),
@@ -288,7 +289,7 @@ def test_config_options_mean_what_they_say(option, cls, decouple, capsys):
     if option == 'AMSGrad':
         assert group['amsgrad'] is True
     if option in ('Adam', 'AdamW'):
-        assert 'amsgrad' not in group
+        assert group['amsgrad'] is False
 
 
 def test_config_sgd_is_our_sgd_and_steps_exactly_as_torch_sgd(capsys):
