@@ -139,7 +139,6 @@ these methods are close on an easy problem, not as a ranking.
 """
 
 import math
-from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import torch
@@ -189,6 +188,9 @@ class WeightDecay:
       Loshchilov & Hutter multiplies $\lambda$ by the schedule multiplier alone, not by the learning rate
       (see [AdamW](adamw.html) for how to convert). With `absolute=True` the decay does not scale with the
       learning rate: $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$ (AdaBelief's `fixed_decay`).
+      So a step at $\eta = 0$ still shrinks $\theta$, and the zero-gradient, zero-`lr` step that
+      `torch.distributed.checkpoint`'s `set_optimizer_state_dict` takes to create a missing state would shrink the
+      weights it has just restored; our optimizers only create the state in that step (`create_state`).
 
     The defaults are those of labml-nn 0.5.1: `weight_decay=0.`, `weight_decouple=True`, `absolute=False`.
 
@@ -564,11 +566,43 @@ class GenericAdaptiveOptimizer(Optimizer):
         """Update `state` and `param` from `grad`; tensors, or `TensorList`s on the multi-tensor path."""
         raise NotImplementedError
 
+    # ### Creating the state without a step
+
+    @torch.no_grad()
+    def create_state(self):
+        """Create, with `init_state`, the state of each parameter that has a gradient and no state; update nothing."""
+        for group in self.param_groups:
+            self.normalize_group(group)
+            for p in group['params']:
+                if p.grad is not None and len(self.state[p]) == 0:
+                    self.init_state(self.state[p], group, self._working_tensors(p, group)[0])
+
+    def _is_state_creation_step(self) -> bool:
+        r"""
+        Whether this is the `step()` that `torch.distributed.checkpoint` takes only to create the state.
+
+        `set_optimizer_state_dict` (and `get_optimizer_state_dict`) needs the state to exist; when `self.state` is
+        empty it sets every gradient to zero and every `lr` to $0$ and calls `step()`, and it looks for no method to
+        call instead. That step is not inert: `WeightDecay(absolute=True)` does not scale with $\eta$, so it shrinks
+        the weights just restored by `set_model_state_dict` by $(1 - \lambda)$, and the step count becomes $1$
+        (saving before the first step would shift the bias correction). So a step with no state yet, every gradient
+        exactly zero and every learning rate $0$ only creates the state (`create_state`).
+        """
+        params = [(group, p) for group in self.param_groups for p in group['params'] if p.grad is not None]
+        return (len(params) > 0
+                and all(len(self.state.get(p, {})) == 0 for _, p in params)
+                and all(float(group['lr']) == 0 for group, _ in params)
+                and all(not p.grad.is_sparse and p.grad.count_nonzero() == 0 for _, p in params))
+
     # ### Taking a step
 
     @torch.no_grad()
     def step(self, closure: Optional[Callable[[], float]] = None):
         """Update every parameter that has a gradient; return the closure's loss, if a closure is given."""
+        # `torch.distributed.checkpoint`'s zero-gradient, zero-`lr` step creates the state and changes nothing
+        if closure is None and self._is_state_creation_step():
+            self.create_state()
+            return None
         loss = None
         if closure is not None:
             # The closure runs `backward()`, so it needs gradients switched back on
@@ -633,16 +667,26 @@ class GenericAdaptiveOptimizer(Optimizer):
         """The multi-tensor path: the same `step_param`, called on `TensorList`s."""
         # Batch parameters that share device, dtype, state keys and scalar state (such as the step count).
         # `init_state` creates the keys in the same order for every parameter, so the order is part of the key.
-        batches = defaultdict(list)
+        # The keys are compared with `==`, never hashed: under `torch.compile`, hashing the step count (a dictionary
+        # key) bakes its value into the graph, which then compiles again every step; `==` only checks that the
+        # counts are equal.
+        batches: List[Tuple[tuple, list]] = []
         for p in params:
             param, grad, write_back = self._working_tensors(p, group)
             state = self.state[p]
             if len(state) == 0:
                 self.init_state(state, group, param)
             scalars = tuple((k, v) for k, v in state.items() if not isinstance(v, torch.Tensor))
-            batches[(param.device, param.dtype, scalars, tuple(state))].append((state, param, grad, write_back))
+            batch_key = (param.device, param.dtype, scalars, tuple(state))
+            for key, items in batches:
+                if key == batch_key:
+                    break
+            else:
+                items = []
+                batches.append((batch_key, items))
+            items.append((state, param, grad, write_back))
 
-        for (_, _, scalars, keys), items in batches.items():
+        for (_, _, scalars, keys), items in batches:
             states = [item[0] for item in items]
             batch_state: Dict[str, Any] = dict(scalars)
             for key in keys:
