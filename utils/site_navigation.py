@@ -47,9 +47,9 @@ def _folders(pages: Pages) -> Dict[str, List[str]]:
     return folders
 
 
-def folder_entries(pages: Pages) -> Dict[str, List[Tuple[str, str]]]:
+def folder_entries(pages: Pages, folders: Optional[Dict[str, List[str]]] = None) -> Dict[str, List[Tuple[str, str]]]:
     """{folder: [("page", url) or ("folder", sub-folder)]} in the author's order; the index page not included."""
-    folders = _folders(pages)
+    folders = folders if folders is not None else _folders(pages)
     children: Dict[str, List[str]] = {}
     for folder in folders:
         if folder:
@@ -99,7 +99,8 @@ class SiteOrder:
 
 
 def site_order(pages: Pages) -> SiteOrder:
-    folders, entries = _folders(pages), folder_entries(pages)
+    folders = _folders(pages)
+    entries = folder_entries(pages, folders)
     sequence: List[str] = []
 
     def visit(folder: str) -> None:

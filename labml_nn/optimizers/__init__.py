@@ -239,6 +239,13 @@ class WeightDecay:
         return grad.add(param, alpha=decay)
 
 
+def _tensor_value(name: str, value: torch.Tensor) -> float:
+    """The number a one-element tensor holds (torch accepts tensor `lr` and `betas`)."""
+    if value.numel() != 1:
+        raise ValueError(f"Invalid {name}: a tensor with {value.numel()} elements (expected one)")
+    return value.item()
+
+
 def weight_decay_defaults(weight_decay, weight_decouple: bool) -> Dict[str, Any]:
     """
     The group entries for a `weight_decay` given the way `torch.optim` takes it, as a number, or as a
@@ -247,8 +254,8 @@ def weight_decay_defaults(weight_decay, weight_decouple: bool) -> Dict[str, Any]
     """
     if isinstance(weight_decay, WeightDecay):
         return weight_decay.defaults()
-    if isinstance(weight_decay, torch.Tensor) and weight_decay.numel() == 1:
-        weight_decay = weight_decay.item()
+    if isinstance(weight_decay, torch.Tensor):
+        weight_decay = _tensor_value('weight_decay', weight_decay)
     check_non_negative('weight_decay', weight_decay)
     return WeightDecay(weight_decay, weight_decouple=weight_decouple).defaults()
 
@@ -268,13 +275,6 @@ def torch_flag_defaults(maximize: bool = False, differentiable: bool = False, ca
     if fused:
         raise ValueError("fused=True is not available for this optimizer; use fused=None (the default)")
     return dict(maximize=maximize)
-
-
-def _tensor_value(name: str, value: torch.Tensor) -> float:
-    """The number a one-element tensor holds (torch accepts tensor `lr` and `betas`)."""
-    if value.numel() != 1:
-        raise ValueError(f"Invalid {name}: a tensor with {value.numel()} elements (expected one)")
-    return value.item()
 
 
 def as_weight_decay(weight_decay) -> WeightDecay:

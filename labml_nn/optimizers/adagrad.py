@@ -79,9 +79,6 @@ class Adagrad(GenericAdaptiveOptimizer):
                  differentiable: bool = False,
                  fused: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
-        if isinstance(lr, torch.Tensor) and lr.numel() == 1:
-            # torch accepts a 1-element tensor; here it is read as a number
-            lr = lr.item()
         all_defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, initial_accumulator_value=initial_accumulator_value,
                             foreach=foreach)
         all_defaults.update(weight_decay_defaults(weight_decay, weight_decouple=False))

@@ -97,15 +97,6 @@ import torch
 from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay, torch_flag_defaults, weight_decay_defaults
 
 
-def _as_number(name: str, value):
-    """A 1-element tensor (torch accepts one for `lr`) as a Python number; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"Invalid {name}: a tensor {name} must have one element, got shape {tuple(value.shape)}")
-        return value.item()
-    return value
-
-
 def _check_real(name: str, value):
     """Raise a `ValueError` unless `value` is a real number (any sign)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
@@ -136,7 +127,7 @@ class SGD(GenericAdaptiveOptimizer):
                  differentiable: bool = False,
                  fused: Optional[bool] = None,
                  defaults: Optional[Dict[str, Any]] = None):
-        all_defaults = dict(lr=_as_number('lr', lr), momentum=momentum, dampening=dampening, nesterov=nesterov,
+        all_defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                             foreach=foreach)
         all_defaults.update(weight_decay_defaults(weight_decay, weight_decouple=False))
         all_defaults.update(torch_flag_defaults(maximize=maximize, differentiable=differentiable, fused=fused))
