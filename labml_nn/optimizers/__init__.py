@@ -224,19 +224,32 @@ class WeightDecay:
         `param` and `grad` are tensors or `TensorList`s; `grad` is never changed in place (it belongs to the
         caller), a new one is returned when L2 regularization changes it.
         """
+        param_scale, l2 = WeightDecay.factors(group, group['lr'] if lr is None else lr)
+        if param_scale != 1.:
+            param.mul_(param_scale)
+        if l2 != 0.:
+            # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+            return grad.add(param, alpha=l2)
+        return grad
+
+    @staticmethod
+    def factors(group: Dict[str, Any], lr: float) -> Tuple[float, float]:
+        r"""
+        The decay of `group` at the learning rate $\eta_t$ as two numbers, `(param_scale, l2)`: the factor
+        $\theta_{t-1}$ is multiplied by, and the $\lambda$ of L2 regularization. `apply` uses them, and so does the
+        [fused kernel](fused.html).
+        """
         decay = group['weight_decay']
         if decay == 0:
-            return grad
-        if group['weight_decouple']:
-            if group['weight_decay_absolute']:
-                # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$
-                param.mul_(1. - decay)
-            else:
-                # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta_t \lambda)$
-                param.mul_(1. - (group['lr'] if lr is None else lr) * decay)
-            return grad
-        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
-        return grad.add(param, alpha=decay)
+            return 1., 0.
+        if not group['weight_decouple']:
+            # L2: $\theta$ is not scaled, $g_t$ gains $\lambda \theta_{t-1}$
+            return 1., decay
+        if group['weight_decay_absolute']:
+            # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \lambda)$
+            return 1. - decay, 0.
+        # $\theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta_t \lambda)$
+        return 1. - lr * decay, 0.
 
 
 def _tensor_value(name: str, value: torch.Tensor) -> float:
@@ -265,16 +278,15 @@ def torch_flag_defaults(maximize: bool = False, differentiable: bool = False, ca
     """
     Accept the `torch.optim` flags that have one meaning here, and refuse the ones we do not implement,
     so that torch code constructs our classes as written and nothing is ignored silently.
-    Returns the group entries (`maximize`).
+    Returns the group entries (`maximize`, `fused`).
     """
     if not isinstance(maximize, bool):
         raise ValueError(f"Invalid maximize: {maximize!r} (expected True or False)")
     for name, value in (('differentiable', differentiable), ('capturable', capturable)):
         if value:
             raise ValueError(f"{name}=True is not supported; use {name}=False (the default)")
-    if fused:
-        raise ValueError("fused=True is not available for this optimizer; use fused=None (the default)")
-    return dict(maximize=maximize)
+    # `fused=True` is checked by `check_group`: only the Adam family has a fused kernel
+    return dict(maximize=maximize, fused=fused)
 
 
 def as_weight_decay(weight_decay) -> WeightDecay:
@@ -440,9 +452,17 @@ class GenericAdaptiveOptimizer(Optimizer):
         if group.get('maximize', False) not in (True, False):
             raise ValueError(f"Invalid maximize: {group['maximize']!r} (expected True or False)")
         # torch.optim keys that we do not implement: refused, never ignored
-        for key in ('differentiable', 'capturable', 'fused'):
+        for key in ('differentiable', 'capturable'):
             if group.get(key):
                 raise ValueError(f"{key}={group[key]!r} is not supported by {type(self).__name__}")
+        if group.get('fused') not in (None, True, False):
+            raise ValueError(f"Invalid fused: {group['fused']!r} (expected None, True or False)")
+        if group.get('fused'):
+            if not self.fused_supported():
+                raise ValueError(f"fused=True is not available for {type(self).__name__} "
+                                 f"(the fused kernel computes the Adam family's step); use fused=None")
+            if group.get('foreach'):
+                raise ValueError("fused=True and foreach=True cannot both be set: pick one path")
 
     def normalize_group(self, group: Dict[str, Any]):
         """
@@ -566,6 +586,22 @@ class GenericAdaptiveOptimizer(Optimizer):
         """Update `state` and `param` from `grad`; tensors, or `TensorList`s on the multi-tensor path."""
         raise NotImplementedError
 
+    # ### The fused path
+    #
+    # `fused=True` runs a whole step as one pass over memory in a compiled kernel ([fused](fused.html)).
+    # A class offers it by saying which kernel computes its `step_param` (`fused_supported`) and by
+    # giving that kernel this step's scalars (`fused_step`).
+
+    @classmethod
+    def fused_supported(cls) -> bool:
+        """Whether `fused_step` computes what this class's hooks compute; no fused kernel by default."""
+        return False
+
+    def fused_step(self, state: Dict[str, Any], group: Dict[str, Any], params: List[torch.Tensor],
+                   grads: List[torch.Tensor]):
+        """One fused step of a batch of parameters that share their scalar state (`state` holds lists)."""
+        raise NotImplementedError
+
     # ### Creating the state without a step
 
     @torch.no_grad()
@@ -618,7 +654,9 @@ class GenericAdaptiveOptimizer(Optimizer):
                 if p.grad.is_sparse:
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
                                        f"use torch.optim.SparseAdam for sparse embeddings")
-            if self._use_foreach(group, params):
+            if group.get('fused') and params:
+                self._step_group_fused(group, params)
+            elif self._use_foreach(group, params):
                 self._step_group_foreach(group, params)
             else:
                 for p in params:
@@ -665,43 +703,87 @@ class GenericAdaptiveOptimizer(Optimizer):
 
     def _step_group_foreach(self, group: Dict[str, Any], params: List[torch.Tensor]):
         """The multi-tensor path: the same `step_param`, called on `TensorList`s."""
-        # Batch parameters that share device, dtype, state keys and scalar state (such as the step count).
+        def step_batch(batch_state, items):
+            self.step_param(batch_state,
+                            group,
+                            TensorList([item[2] for item in items]),
+                            TensorList([item[1] for item in items]))
+
+        self._step_in_batches(group, [(p, *self._working_tensors(p, group)) for p in params], step_batch,
+                              TensorList)
+
+    def _step_group_fused(self, group: Dict[str, Any], params: List[torch.Tensor]):
+        """The fused path: `fused_step` on batches of plain tensors, or a slower path where no kernel runs."""
+        from labml_nn.optimizers import fused
+        elsewhere = [p for p in params if p.device.type != 'cpu']
+        if elsewhere:
+            fused.warn_once('device', f"{type(self).__name__}(fused=True): the fused kernel runs on CPU tensors "
+                                      f"only; tensors on other devices take the multi-tensor path (foreach)")
+            self._step_group_foreach(group, elsewhere)
+        on_cpu = [p for p in params if p.device.type == 'cpu']
+        if on_cpu and not fused.load_kernel():
+            # `load_kernel` has said once why it could not build the kernel
+            for p in on_cpu:
+                self._step_one(group, p)
+            return
+        # A strided view (rare for parameters) takes the readable path; the kernel walks contiguous memory
+        for p in on_cpu:
+            if not fused.kernel_runs_on(p, self.state[p]):
+                self._step_one(group, p)
+        on_cpu = [p for p in on_cpu if fused.kernel_runs_on(p, self.state[p])]
+
+        def working(p: torch.Tensor):
+            # Real views of complex tensors; float16/bfloat16 stay as they are (the kernel computes in float32),
+            # and `maximize` is a sign the kernel applies, so nothing is copied
+            if torch.is_complex(p):
+                return p, torch.view_as_real(p), torch.view_as_real(p.grad), None
+            return p, p, p.grad, None
+
+        def step_batch(batch_state, items):
+            self.fused_step(batch_state, group, [item[1] for item in items], [item[2] for item in items])
+
+        self._step_in_batches(group, [working(p) for p in on_cpu], step_batch, list)
+
+    def _step_in_batches(self, group: Dict[str, Any], items: List[tuple], step_batch: Callable, as_list: Callable):
+        """
+        Run `step_batch(batch_state, items)` on batches of `(p, param, grad, write_back)` items that share device,
+        dtype, state keys and scalar state (such as the step count); `batch_state` holds the scalars and, for each
+        tensor in the state, `as_list` of the batch's tensors. What the step changes is handed back to each state.
+        """
         # `init_state` creates the keys in the same order for every parameter, so the order is part of the key.
         # The keys are compared with `==`, never hashed: under `torch.compile`, hashing the step count (a dictionary
         # key) bakes its value into the graph, which then compiles again every step; `==` only checks that the
         # counts are equal.
         batches: List[Tuple[tuple, list]] = []
-        for p in params:
-            param, grad, write_back = self._working_tensors(p, group)
+        for p, param, grad, write_back in items:
             state = self.state[p]
             if len(state) == 0:
-                self.init_state(state, group, param)
+                # The state of a float16/bfloat16 parameter is float32 on every path
+                low_precision = param.dtype in (torch.float16, torch.bfloat16)
+                self.init_state(state, group, param.float() if low_precision else param)
             scalars = tuple((k, v) for k, v in state.items() if not isinstance(v, torch.Tensor))
             batch_key = (param.device, param.dtype, scalars, tuple(state))
-            for key, items in batches:
+            for key, batch in batches:
                 if key == batch_key:
                     break
             else:
-                items = []
-                batches.append((batch_key, items))
-            items.append((state, param, grad, write_back))
+                batch = []
+                batches.append((batch_key, batch))
+            batch.append((state, param, grad, write_back))
 
-        for (_, _, scalars, keys), items in batches:
-            states = [item[0] for item in items]
+        for (_, _, scalars, keys), batch in batches:
+            states = [item[0] for item in batch]
             batch_state: Dict[str, Any] = dict(scalars)
             for key in keys:
                 if key not in batch_state:
-                    batch_state[key] = TensorList([s[key] for s in states])
+                    batch_state[key] = as_list([s[key] for s in states])
             given = dict(batch_state)
-            self.step_param(batch_state,
-                            group,
-                            TensorList([item[2] for item in items]),
-                            TensorList([item[1] for item in items]))
-            # Hand back what the hook changed: scalars (the step count) and any state it replaced;
+            step_batch(batch_state, batch)
+            # Hand back what the step changed: scalars (the step count) and any state it replaced or added;
             # tensors it updated in place are already each parameter's own
             changed = [(key, value) for key, value in batch_state.items() if value is not given.get(key)]
-            for i, (state, param, _, write_back) in enumerate(items):
+            for i, (state, param, _, write_back) in enumerate(batch):
                 for key, value in changed:
-                    state[key] = value[i] if isinstance(value, TensorList) else value
+                    state[key] = value[i] if isinstance(value, (TensorList, list)) else value
                 if write_back is not None:
                     write_back.copy_(param)

@@ -65,7 +65,8 @@ The defaults are those of labml-nn 0.5.1 (`eps=1e-16`, `amsgrad=False`, `degener
 `rectify=True`); `degenerated_to_sgd` is accepted as an alias of `degenerate_to_sgd`.
 The hooks differ from [RAdam](radam.html)'s in the state (`init_state`), in the second moment (`get_mv`),
 and in choosing between the rectified and plain update (`get_rectification`: $r_t = 1$ without `rectify`,
-which is Adam's update).
+which is Adam's update). `fused_moments` tells the [fused kernel](fused.html) about the new second moment, so
+`fused=True` works here too.
 """
 
 from typing import Any, Dict, Optional, Tuple, Union
@@ -137,3 +138,7 @@ class AdaBelief(RAdam):
         if group['rectify']:
             return super().get_rectification(state, group)
         return 1.
+
+    def fused_moments(self, group: Dict[str, Any]) -> Tuple[str, str, bool, float]:
+        r"""For the [fused kernel](fused.html): $s_t$, with $(g_t - m_t)^2$ and $\epsilon$ added, as `get_mv` computes it."""
+        return 'exp_avg_var', 'max_exp_avg_var', True, group['eps']

@@ -56,7 +56,7 @@ The defaults are those of labml-nn 0.5.1: `lr=1e-3`, `betas=(0.9, 0.999)`, `eps=
 """
 
 import math
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 
@@ -79,6 +79,16 @@ def adam_weight_decay(weight_decay: Union[None, float, WeightDecay],
     if weight_decay is None:
         weight_decay = WeightDecay() if decoupled_weight_decay is None else 0.
     return weight_decay_defaults(weight_decay, weight_decouple=bool(decoupled_weight_decay))
+
+
+class UpdateRule(NamedTuple):
+    r"""The scalars of an update $\theta_t \leftarrow \theta_{t-1} - \alpha_t \frac{m_t}{\sqrt{v_t} / d_t + \epsilon}$."""
+    # $\alpha_t$
+    step_size: float
+    # $d_t$; `None` for a step that does not divide: $\theta_t \leftarrow \theta_{t-1} - \alpha_t m_t$
+    v_divisor: Optional[float]
+    # $\epsilon$
+    eps: float
 
 
 class Adam(GenericAdaptiveOptimizer):
@@ -162,28 +172,41 @@ class Adam(GenericAdaptiveOptimizer):
         r"""The learning rate $\eta_t$ of this step: $\eta$ here; schedules override this."""
         return group['lr']
 
-    def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
-        r"""Apply the update $\theta_t \leftarrow \theta_{t-1} - \dots$ with the given $m_t$ and $v_t$."""
+    def update_rule(self, state: Dict[str, Any], group: Dict[str, Any], lr: float) -> Optional[UpdateRule]:
+        r"""
+        The scalars of this step's update $\theta_t \leftarrow \theta_{t-1} - \alpha_t \frac{m_t}{\sqrt{v_t} / d_t + \epsilon}$
+        at the rate $\eta_t$ (`lr`): the bias corrections go into $\alpha_t$ and $d_t$.
+        """
         beta1, beta2 = group['betas']
         t = state['step']
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
-        eps = group['eps']
-
         if group['optimized_update']:
-            # $\sqrt{v_t} + \hat{\epsilon}$
-            denominator = v.sqrt().add_(eps)
-            # $\alpha_t = \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}$
-            step_size = lr * math.sqrt(bias_correction2) / bias_correction1
+            # $\alpha_t = \eta_t \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}$ and $d_t = 1$:
             # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}$
-            param.addcdiv_(m, denominator, value=-step_size)
-        else:
-            # $\sqrt{\hat{v}_t} + \epsilon = \frac{\sqrt{v_t}}{\sqrt{1-\beta_2^t}} + \epsilon$
-            denominator = v.sqrt().div_(math.sqrt(bias_correction2)).add_(eps)
-            # $\frac{\eta}{1-\beta_1^t}$, so that $\frac{\eta}{1-\beta_1^t} m_t = \eta \hat{m}_t$
-            step_size = lr / bias_correction1
-            # $\theta_t \leftarrow \theta_{t-1} - \eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$
-            param.addcdiv_(m, denominator, value=-step_size)
+            return UpdateRule(step_size=lr * math.sqrt(bias_correction2) / bias_correction1,
+                              v_divisor=1., eps=group['eps'])
+        # $\alpha_t = \frac{\eta_t}{1-\beta_1^t}$, so that $\alpha_t m_t = \eta_t \hat{m}_t$, and
+        # $d_t = \sqrt{1-\beta_2^t}$, so that $\sqrt{v_t} / d_t = \sqrt{\hat{v}_t}$:
+        # $\theta_t \leftarrow \theta_{t-1} - \eta_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$
+        return UpdateRule(step_size=lr / bias_correction1, v_divisor=math.sqrt(bias_correction2), eps=group['eps'])
+
+    def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
+        r"""Apply the update $\theta_t \leftarrow \theta_{t-1} - \dots$ with the given $m_t$ and $v_t$."""
+        rule = self.update_rule(state, group, lr)
+        if rule is None:
+            return
+        if rule.v_divisor is None:
+            # $\theta_t \leftarrow \theta_{t-1} - \alpha_t m_t$, a step that does not divide by $\sqrt{v_t}$
+            param.add_(m, alpha=-rule.step_size)
+            return
+        # $\sqrt{v_t} / d_t + \epsilon$ (dividing by $d_t = 1$ would change nothing)
+        denominator = v.sqrt()
+        if rule.v_divisor != 1.:
+            denominator.div_(rule.v_divisor)
+        denominator.add_(rule.eps)
+        # $\theta_t \leftarrow \theta_{t-1} - \alpha_t \frac{m_t}{\sqrt{v_t} / d_t + \epsilon}$
+        param.addcdiv_(m, denominator, value=-rule.step_size)
 
     def step_param(self, state: Dict[str, Any], group: Dict[str, Any], grad, param):
         """One Adam step for one parameter (or one batch of them)."""
@@ -195,3 +218,50 @@ class Adam(GenericAdaptiveOptimizer):
         grad = WeightDecay.apply(param, grad, group, lr)
         m, v = self.get_mv(state, group, grad)
         self.adam_update(state, group, param, m, v, lr)
+
+    # ### The fused path
+    #
+    # `fused=True` computes the step above in one pass over memory ([fused](fused.html)). The kernel does the
+    # element-wise math of `step_param`; the scalars come from the same hooks: `get_lr`, the weight decay's
+    # `factors` and `update_rule`. `fused_moments` says which second moment `get_mv` keeps.
+
+    def fused_moments(self, group: Dict[str, Any]) -> Tuple[str, str, bool, float]:
+        r"""
+        The second moment `get_mv` computes, as the fused kernel takes it: the state keys of $v_t$ and of its
+        running maximum, whether it is AdaBelief's $(g_t - m_t)^2$ (instead of $g_t^2$), and what is added to it.
+        """
+        return 'exp_avg_sq', 'max_exp_avg_sq', False, 0.
+
+    @classmethod
+    def fused_supported(cls) -> bool:
+        """
+        The kernel computes Adam's `step_param` and `adam_update`, with the `get_mv` that `fused_moments`
+        describes; a subclass that overrides one of them without the other gets no fused path.
+        """
+        def owner(name):
+            return next(c for c in cls.__mro__ if name in vars(c))
+        return (owner('step_param') is Adam and owner('adam_update') is Adam
+                and owner('get_mv') is owner('fused_moments'))
+
+    def fused_step(self, state: Dict[str, Any], group: Dict[str, Any], params: List[torch.Tensor],
+                   grads: List[torch.Tensor]):
+        """`step_param` for a batch, with the element-wise part in the fused kernel."""
+        from labml_nn.optimizers import fused
+        # $t \leftarrow t + 1$ and $\eta_t$
+        state['step'] += 1
+        lr = self.get_lr(state, group)
+        param_scale, l2 = WeightDecay.factors(group, lr)
+        v_key, max_key, belief, eps_v = self.fused_moments(group)
+        amsgrad = bool(group.get('amsgrad'))
+        if amsgrad and max_key not in state:
+            # `amsgrad` switched on after the state was made: $\max(0, v_t) = v_t$, as `running_max` starts
+            state[max_key] = [torch.zeros_like(v) for v in state[v_key]]
+        rule = self.update_rule(state, group, lr)
+        beta1, beta2 = group['betas']
+        fused.adam_step(params, grads, state['exp_avg'], state[v_key], state[max_key] if amsgrad else [],
+                        grad_sign=-1. if group.get('maximize') else 1., param_scale=param_scale, l2=l2,
+                        beta1=beta1, beta2=beta2, belief=belief, eps_v=eps_v, amsgrad=amsgrad,
+                        adaptive=rule is not None and rule.v_divisor is not None,
+                        v_divisor=1. if rule is None or rule.v_divisor is None else rule.v_divisor,
+                        eps=0. if rule is None else rule.eps,
+                        step_size=0. if rule is None else rule.step_size)

@@ -57,7 +57,7 @@ Details:
   the official implementation and by the RAdam class of labml-nn 0.5.1; its configurations call it
   `degenerate_to_sgd`) is accepted as an alias of `degenerate_to_sgd`.
 
-Only `adam_update` differs from [AMSGrad](amsgrad.html): it is Adam's update at the rate $\eta r_t$, or the
+Only `update_rule` differs from [AMSGrad](amsgrad.html): it is Adam's update at the rate $\eta r_t$, or the
 SGD step; $r_t$ comes from the hook `get_rectification`.
 """
 
@@ -65,6 +65,7 @@ import math
 from typing import Any, Dict, Optional, Tuple, Union
 
 from labml_nn.optimizers import WeightDecay
+from labml_nn.optimizers.adam import UpdateRule
 from labml_nn.optimizers.amsgrad import AMSGrad
 
 # The rectified update is used when $\rho_t$ is above this (see the notes above)
@@ -132,17 +133,18 @@ class RAdam(AMSGrad):
         r"""$r_t$ of this step, or `None` while $\rho_t \le 5$."""
         return rectification(group['betas'][1], state['step'])
 
-    def adam_update(self, state: Dict[str, Any], group: Dict[str, Any], param, m, v, lr: float):
+    def update_rule(self, state: Dict[str, Any], group: Dict[str, Any], lr: float) -> Optional[UpdateRule]:
         r"""Adam's update at the rate $\eta_t r_t$, or the SGD fallback while $\rho_t \le 5$."""
         # $r_t$, or `None` when $\rho_t \le 5$
         r = self.get_rectification(state, group)
 
         if r is None:
-            if group['degenerate_to_sgd']:
-                # $\theta_t \leftarrow \theta_{t-1} - \eta_t \hat{m}_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t} m_t$
-                param.add_(m, alpha=-lr / (1 - group['betas'][0] ** state['step']))
-            return
+            if not group['degenerate_to_sgd']:
+                # No update while the variance is not trusted (the moments are still updated)
+                return None
+            # $\theta_t \leftarrow \theta_{t-1} - \eta_t \hat{m}_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t} m_t$
+            return UpdateRule(step_size=lr / (1 - group['betas'][0] ** state['step']), v_divisor=None, eps=0.)
 
         # $\theta_t \leftarrow \theta_{t-1} - \eta_t r_t \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$:
         # [Adam](adam.html)'s update, either placement of $\epsilon$, at the rate $\eta_t r_t$
-        super().adam_update(state, group, param, m, v, lr * r)
+        return super().update_rule(state, group, lr * r)

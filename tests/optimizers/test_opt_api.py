@@ -375,7 +375,7 @@ def test_maximize_group_ascends_exactly_as_descending_the_negated_gradient(name,
     assert max_abs_diff(up, down) == 0.
 
 
-@pytest.mark.parametrize('key', ['differentiable', 'capturable', 'fused'])
+@pytest.mark.parametrize('key', ['differentiable', 'capturable'])
 def test_torch_keys_we_do_not_implement_are_refused_not_ignored(key):
     optimizer = Adam(make_params())
     with pytest.raises(ValueError, match=key):

@@ -201,7 +201,7 @@ def test_a_number_weight_decay_is_l2_as_in_torch_adam_and_a_weight_decay_object_
     assert cls(make_params(), weight_decay=WeightDecay(0.1)).param_groups[0]['weight_decouple'] is True
     with pytest.raises(ValueError, match='decoupled_weight_decay'):
         cls(make_params(), weight_decay=WeightDecay(0.1), decoupled_weight_decay=False)
-    for flag in ('capturable', 'differentiable', 'fused'):
+    for flag in ('capturable', 'differentiable'):
         with pytest.raises(ValueError, match=flag):
             cls(make_params(), **{flag: True})
 

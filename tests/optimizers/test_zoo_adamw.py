@@ -208,7 +208,8 @@ def test_closure_is_evaluated_once_and_its_loss_returned():
     (dict(foreach='yes'), 'foreach'),
     (dict(capturable=True), 'capturable'),
     (dict(differentiable=True), 'differentiable'),
-    (dict(fused=True), 'fused'),
+    (dict(fused='yes'), 'fused'),
+    (dict(fused=True, foreach=True), 'fused'),
 ])
 def test_bad_hyper_parameters_raise_value_error_naming_them(kwargs, name):
     with pytest.raises(ValueError, match=name.replace('[', r'\[')):
