@@ -31,10 +31,12 @@ without copying anything:
 * **`state` is the inner optimizer's state.** The wrapper keeps its own per-parameter state
   (Lookahead's slow weights) in a second dictionary, `wrapper_state`, so that the inner optimizer never sees
   keys it does not know (many optimizers create their state when `state[p]` is empty).
-* **`state_dict()` nests the two**: `{'optimizer': inner.state_dict(), 'wrapper_state': {index: {...}}}`,
-  where `index` numbers the parameters in the order of the groups, as `torch.optim` does.
-  Nesting, rather than merging the two into one dictionary, lets wrappers wrap wrappers
-  (`Lookahead(LARC(SGD(...)))`): each level saves and restores its own part.
+* **`state_dict()` has torch's shape**: the inner optimizer's `state_dict()`, with the wrapper's state of each
+  parameter added to that parameter's entry under keys prefixed with the wrapper's name (`lookahead_slow_param`).
+  Tools that read optimizer checkpoints by parameter, such as `torch.distributed.checkpoint`, need that shape;
+  the prefix keeps the two parts apart, so a wrapper of a wrapper (`Lookahead(LARC(SGD(...)))`) saves and
+  restores each level's part. (Earlier versions nested the two parts, `{'optimizer': ..., 'wrapper_state': ...}`;
+  those still load.)
 
 `Optimizer.__init__` is not called: it would build a second set of groups from the parameters.
 Instead the wrapper sets itself up with `Optimizer.__setstate__`, the method torch uses to restore an
@@ -64,6 +66,12 @@ class OptimizerWrapper(Optimizer):
     def __init__(self, optimizer: Optimizer, *, defaults: Dict[str, Any]):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} wraps a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        inner = optimizer
+        while isinstance(inner, OptimizerWrapper):
+            if inner.state_key_prefix == self.state_key_prefix:
+                raise ValueError(f"{type(self).__name__} cannot wrap another {type(inner).__name__}: "
+                                 f"their states would share the keys {self.state_key_prefix}* in state_dict()")
+            inner = inner.optimizer
         # torch's own set-up of an optimizer whose groups exist (hook tables, the profiled `step`)
         super().__setstate__(dict(optimizer=optimizer, wrapper_defaults=dict(defaults),
                                   wrapper_state=defaultdict(dict)))
@@ -123,28 +131,72 @@ class OptimizerWrapper(Optimizer):
 
     # ### Saving and loading
 
+    @property
+    def state_key_prefix(self) -> str:
+        """What the wrapper's state keys start with in `state_dict()`: its class name, e.g. `lookahead_`."""
+        return type(self).__name__.lower() + '_'
+
     def _params(self) -> List[torch.Tensor]:
         """The parameters in the order `state_dict()` numbers them."""
         return [p for group in self.param_groups for p in group['params']]
 
     def state_dict(self) -> Dict[str, Any]:
-        """The inner optimizer's `state_dict()`, and the wrapper's state keyed by parameter index."""
+        """
+        The inner optimizer's `state_dict()`, with the wrapper's state of each parameter added to that parameter's
+        entry under keys that start with `state_key_prefix` (`lookahead_slow_param`). It keeps torch's shape (`state` by parameter index, and
+        `param_groups`), which `torch.distributed.checkpoint` needs to map each entry to its parameter's name.
+        """
+        inner = self.optimizer.state_dict()
         index = {p: i for i, p in enumerate(self._params())}
-        wrapper_state = {index[p]: dict(s) for p, s in self.wrapper_state.items() if p in index}
-        return {'optimizer': self.optimizer.state_dict(), 'wrapper_state': wrapper_state}
+        state = {i: dict(s) for i, s in inner['state'].items()}
+        for p, saved in self.wrapper_state.items():
+            if p in index:
+                entry = state.setdefault(index[p], {})
+                entry.update({self.state_key_prefix + key: value for key, value in saved.items()})
+        return {'state': state, 'param_groups': inner['param_groups']}
 
     def load_state_dict(self, state_dict: Dict[str, Any]):
-        """Restore both parts; tensors are copied to the parameter's device (and floating dtype), as torch does."""
-        if set(state_dict) != {'optimizer', 'wrapper_state'}:
+        """
+        Restore both parts; tensors are copied to the parameter's device (and floating dtype), as torch does.
+        Also loads the `{'optimizer': ..., 'wrapper_state': ...}` dictionaries that earlier versions saved.
+        """
+        if set(state_dict) == {'optimizer', 'wrapper_state'}:
+            inner, saved_wrapper_state = state_dict['optimizer'], state_dict['wrapper_state']
+        elif isinstance(state_dict.get('state'), dict) and isinstance(state_dict.get('param_groups'), list):
+            groups = state_dict['param_groups']
+            if self.wrapper_defaults and not any(key in group for group in groups for key in self.wrapper_defaults):
+                raise ValueError(f"This state_dict has none of {type(self).__name__}'s settings "
+                                 f"({', '.join(self.wrapper_defaults)}): it is a plain optimizer's; "
+                                 f"load it into the inner optimizer with .optimizer.load_state_dict(...)")
+            inner_state, saved_wrapper_state = {}, {}
+            prefix = self.state_key_prefix
+            for i, saved in state_dict['state'].items():
+                own = {k: v for k, v in saved.items() if not k.startswith(prefix)}
+                wrapped = {k[len(prefix):]: v for k, v in saved.items() if k.startswith(prefix)}
+                if own:
+                    inner_state[i] = own
+                if wrapped:
+                    saved_wrapper_state[i] = wrapped
+            inner = {'state': inner_state, 'param_groups': groups}
+        else:
             raise ValueError(f"{type(self).__name__}.load_state_dict expects the dictionary returned by "
-                             f"{type(self).__name__}.state_dict(), with keys 'optimizer' and 'wrapper_state'")
-        self.optimizer.load_state_dict(state_dict['optimizer'])
+                             f"{type(self).__name__}.state_dict(), with keys 'state' and 'param_groups'")
+        # The saved groups name their parameters (indices, or the names `torch.distributed.checkpoint` uses) in the
+        # order of ours, as `Optimizer.load_state_dict` maps them
         params = self._params()
+        saved_ids = [i for group in inner['param_groups'] for i in group['params']]
+        if len(saved_ids) != len(params):
+            raise ValueError(f"The state_dict's groups list {len(saved_ids)} parameters, this optimizer has "
+                             f"{len(params)}")
+        by_id = dict(zip(saved_ids, params))
+        for i in saved_wrapper_state:
+            if i not in by_id:
+                raise ValueError(f"The state_dict has wrapper state for parameter {i!r}, which none of its "
+                                 f"groups lists ({len(params)} parameters here)")
+        self.optimizer.load_state_dict(inner)
         wrapper_state = defaultdict(dict)
-        for i, saved in state_dict['wrapper_state'].items():
-            if not 0 <= i < len(params):
-                raise ValueError(f"wrapper_state has an entry for parameter {i}, but there are {len(params)}")
-            p = params[i]
+        for i, saved in saved_wrapper_state.items():
+            p = by_id[i]
             wrapper_state[p] = {key: _to_param(value, p) for key, value in saved.items()}
         self.wrapper_state = wrapper_state
         for group in self.param_groups:

@@ -13,7 +13,11 @@ import torch
 from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.ada_belief import AdaBelief
 from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.larc import LARC
+from labml_nn.optimizers.lookahead import Lookahead
 from labml_nn.optimizers.qhadam import QHAdam
+from labml_nn.optimizers.ranger import Ranger
+from labml_nn.optimizers.sgd import SGD
 from opt_testing import make_grads, make_params
 
 dist = pytest.importorskip('torch.distributed')
@@ -112,3 +116,36 @@ def test_dcp_state_dict_of_fresh_optimizer_creates_state_without_a_step(name):
     optimizer.step()
     for p, b in zip(model.parameters(), before):
         assert torch.allclose(p.detach(), 0.9 * b, rtol=1e-15, atol=0)
+
+
+WRAPPERS = {
+    'Lookahead(Adam)': lambda p: Lookahead(Adam(p, lr=LR), k=5),
+    'Ranger': lambda p: Ranger(p, lr=LR),
+    'LARC(torch SGD)': lambda p: LARC(torch.optim.SGD(p, lr=LR, momentum=0.9)),
+    'Lookahead(LARC(SGD))': lambda p: Lookahead(LARC(SGD(p, lr=LR, momentum=0.9)), k=3),
+}
+
+
+@pytest.mark.parametrize('name', list(WRAPPERS))
+def test_dcp_resume_of_a_wrapper_restores_its_own_state_and_continues_bit_identically(name):
+    # Before, get_optimizer_state_dict raised KeyError: 'state' (the wrapper nested its state_dict)
+    make = WRAPPERS[name]
+    grads = make_grads(steps=STEPS)
+    uninterrupted = Model()
+    train(uninterrupted, make(uninterrupted.parameters()), grads)
+
+    model = Model()
+    optimizer = make(model.parameters())
+    # STOP + 2 is not a multiple of Lookahead's k: the slow weights differ from the fast ones
+    train(model, optimizer, grads[:STOP + 2])
+    model_sd = {k: v.detach().clone() for k, v in get_model_state_dict(model).items()}
+    optim_sd = copy.deepcopy(get_optimizer_state_dict(model, optimizer))
+    assert all(isinstance(key, str) for key in optim_sd['state'])  # keyed by parameter name
+
+    resumed = Model()
+    resumed_optimizer = make(resumed.parameters())
+    set_model_state_dict(resumed, model_sd)
+    set_optimizer_state_dict(resumed, resumed_optimizer, optim_sd)
+    train(resumed, resumed_optimizer, grads[STOP + 2:])
+    for a, b in zip(uninterrupted.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)

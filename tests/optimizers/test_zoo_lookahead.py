@@ -98,12 +98,12 @@ def test_slow_weights_are_in_the_state_dict():
     opt = Lookahead(torch.optim.SGD(params, lr=0.1), k=4)
     grads = make_grads(steps=6)
     run(lambda p: opt, params, grads[:4])
-    state = opt.state_dict()['wrapper_state']
+    state = opt.state_dict()['state']
     # Right after a synchronization the slow and fast weights are equal
-    assert all(torch.equal(state[i]['slow_param'], p) for i, p in enumerate(params))
-    assert state[0]['step'] == 4
+    assert all(torch.equal(state[i]['lookahead_slow_param'], p) for i, p in enumerate(params))
+    assert state[0]['lookahead_step'] == 4
     run(lambda p: opt, params, grads[4:])
-    slow = opt.state_dict()['wrapper_state'][1]['slow_param']
+    slow = opt.state_dict()['state'][1]['lookahead_slow_param']
     assert not torch.equal(slow, params[1].detach())
     assert torch.equal(slow, opt.wrapper_state[params[1]]['slow_param'])
 

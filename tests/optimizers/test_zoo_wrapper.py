@@ -133,25 +133,41 @@ def test_scheduler_sees_the_wrapper_step_and_edits_the_inner_lr():
     assert inner.param_groups[0]['momentum'] == pytest.approx(0.95)
 
 
-def test_state_dict_holds_both_parts_and_loads_them_back():
+def test_state_dict_has_torchs_shape_with_the_wrapper_state_under_its_prefix_and_loads_back():
     params = make_params()
     wrapper = CountingWrapper(sgd(params), every=3)
     run(lambda p: wrapper, params, make_grads(steps=5))
     state = wrapper.state_dict()
-    assert set(state) == {'optimizer', 'wrapper_state'}
-    assert set(state['optimizer']['state'][0]) == {'momentum_buffer'}
-    assert state['wrapper_state'][0]['count'] == 5
-    assert torch.equal(state['wrapper_state'][2]['sum'], wrapper.wrapper_state[params[2]]['sum'])
-    assert state['optimizer']['param_groups'][0]['counting_every'] == 3
+    assert set(state) == {'state', 'param_groups'}
+    assert set(state['state'][0]) == {'momentum_buffer', 'countingwrapper_count', 'countingwrapper_sum'}
+    assert state['state'][0]['countingwrapper_count'] == 5
+    assert torch.equal(state['state'][2]['countingwrapper_sum'], wrapper.wrapper_state[params[2]]['sum'])
+    assert state['param_groups'][0]['counting_every'] == 3
 
     fresh_params = make_params()
     fresh = CountingWrapper(sgd(fresh_params), every=1)
     fresh.load_state_dict(copy.deepcopy(state))
     assert fresh.param_groups[0]['counting_every'] == 3
     assert fresh.wrapper_state[fresh_params[1]]['count'] == 5
+    # The inner optimizer sees only its own keys
+    assert set(fresh.state[fresh_params[0]]) == {'momentum_buffer'}
     assert torch.equal(fresh.state[fresh_params[0]]['momentum_buffer'], wrapper.state[params[0]]['momentum_buffer'])
     # Loaded tensors are copies
-    assert fresh.wrapper_state[fresh_params[2]]['sum'] is not state['wrapper_state'][2]['sum']
+    assert fresh.wrapper_state[fresh_params[2]]['sum'] is not state['state'][2]['countingwrapper_sum']
+
+
+def test_the_nested_state_dicts_of_earlier_versions_still_load():
+    params = make_params()
+    wrapper = CountingWrapper(sgd(params), every=3)
+    run(lambda p: wrapper, params, make_grads(steps=5))
+    index = {p: i for i, p in enumerate(params)}
+    earlier = {'optimizer': wrapper.optimizer.state_dict(),
+               'wrapper_state': {index[p]: dict(s) for p, s in wrapper.wrapper_state.items()}}
+    fresh_params = make_params()
+    fresh = CountingWrapper(sgd(fresh_params), every=1)
+    fresh.load_state_dict(copy.deepcopy(earlier))
+    assert fresh.wrapper_state[fresh_params[1]]['count'] == 5
+    assert fresh.param_groups[0]['counting_every'] == 3
 
 
 @pytest.mark.parametrize('stop', [7, 12])
@@ -160,16 +176,26 @@ def test_exact_resume_restores_inner_and_wrapper_state(stop):
 
 
 def test_nested_wrappers_each_save_their_own_part():
-    make = lambda p: Lookahead(LARC(sgd(p, weight_decay=0.01)), k=5)
-    state = make(make_params()).state_dict()
-    assert set(state['optimizer']) == {'optimizer', 'wrapper_state'}
+    make = lambda p: Lookahead(LARC(sgd(p, weight_decay=0.01)), k=5)  # noqa: E731
+    params = make_params()
+    opt = make(params)
+    run(lambda p: opt, params, make_grads(steps=3))
+    keys = set(opt.state_dict()['state'][0])
+    assert {'momentum_buffer', 'lookahead_slow_param', 'lookahead_step'} <= keys
     assert_exact_resume(make, 8, steps=30, state_matters=True)
 
 
+def test_a_wrapper_of_the_same_wrapper_is_refused_because_their_keys_would_clash():
+    with pytest.raises(ValueError, match='lookahead_'):
+        Lookahead(Lookahead(sgd(make_params())))
+
+
 def test_load_state_dict_refuses_a_plain_optimizer_state_dict():
-    wrapper = OptimizerWrapper(sgd(make_params()), defaults={})
-    with pytest.raises(ValueError, match="'optimizer' and 'wrapper_state'"):
+    wrapper = CountingWrapper(sgd(make_params()))
+    with pytest.raises(ValueError, match="plain optimizer's; load it into the inner optimizer"):
         wrapper.load_state_dict(sgd(make_params()).state_dict())
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        wrapper.load_state_dict({'momentum_buffer': 1})
 
 
 def test_deepcopy_gives_an_independent_wrapper():
