@@ -70,7 +70,13 @@ Python-level math (bias corrections, warm-up factors) is the same for the whole 
 one per tensor. On a CPU the gain is only Python overhead, which helps with many small tensors, while for large
 tensors the per-tensor path is faster: it finishes each tensor while its state is still in cache, whereas the
 multi-tensor path sweeps all of the group's memory once per operation.
-`python benchmarks/bench_optimizers.py` times both paths against `torch.optim.Adam`.
+
+A third shape, for speed only: with `fused=True` the Adam family ([Adam](adam.html), [AMSGrad](amsgrad.html),
+[RAdam](radam.html), [AdaBelief](ada_belief.html) and their schedules) runs the element-wise part of a step in one
+pass over memory, in a small C++ kernel built on first use ([fused](fused.html)); the scalars of the step still come
+from the same hooks. An optimizer step moves much memory for little arithmetic, so one pass instead of one per
+operation is what reaches the machine's memory bandwidth.
+`python benchmarks/bench_optimizers.py` times the paths against `torch.optim.Adam(fused=True)`.
 
 ### Precision and complex numbers
 

@@ -107,7 +107,8 @@ class Adam(GenericAdaptiveOptimizer):
     * `foreach`: `True` for the multi-tensor path, `False` for the per-tensor path,
       `None` to pick the multi-tensor path when all parameters of a group are on a GPU
     * `maximize`: ascend instead of descend
-    * `capturable`, `differentiable`, `fused`: torch's flags, accepted when off (`fused=False` too)
+    * `fused`: `True` for the one-pass [fused kernel](fused.html), the fast path for large models on a CPU
+    * `capturable`, `differentiable`: torch's flags, accepted when off
     * `defaults`: further group defaults from subclasses
 
     `lr` and `betas` may be one-element tensors, as in torch; the groups hold their values.

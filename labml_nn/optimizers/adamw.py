@@ -46,8 +46,8 @@ decay $s_t \lambda$ for a learning rate $\eta$, pass `weight_decay` $= \lambda /
 
 This class is [AMSGrad](amsgrad.html) (so [Adam](adam.html) when `amsgrad=False`) with the defaults and
 keywords of `torch.optim.AdamW` (torch 2.13): `lr=1e-3`, `betas=(0.9, 0.999)`, `eps=1e-8`,
-`weight_decay=1e-2`, `amsgrad=False`, `maximize`, `foreach`, and `capturable`, `differentiable`, `fused`,
-which are accepted only with their default (off) values. Two things differ from our `Adam`:
+`weight_decay=1e-2`, `amsgrad=False`, `maximize`, `foreach`, `fused` (our [fused kernel](fused.html)), and
+`capturable`, `differentiable`, which are accepted only with their default (off) values. Two things differ from our `Adam`:
 
 * A number given as `weight_decay` is **decoupled** decay $\lambda$, as in `torch.optim.AdamW`
   (for `Adam` a number would mean L2 regularization, as in `torch.optim.Adam`). A
@@ -79,7 +79,8 @@ class AdamW(AMSGrad):
     * `amsgrad`: divide by $\sqrt{v^{max}_t}$ of [AMSGrad](amsgrad.html)
     * `maximize`: ascend instead of descend
     * `foreach`: `True` for the multi-tensor path, `False` for the per-tensor one, `None` to pick
-    * `capturable`, `differentiable`, `fused`: torch's flags, accepted only when off
+    * `fused`: `True` for the one-pass [fused kernel](fused.html)
+    * `capturable`, `differentiable`: torch's flags, accepted only when off
     * `optimized_update`: Adam's rearranged $\epsilon$ placement (off, as in torch)
     """
 

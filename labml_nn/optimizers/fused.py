@@ -136,7 +136,7 @@ def adam_step(params: List[torch.Tensor], grads: List[torch.Tensor], exp_avgs: L
               exp_avg_sqs: List[torch.Tensor], max_exp_avg_sqs: List[torch.Tensor], *,
               grad_sign: float, param_scale: float, l2: float, beta1: float, beta2: float, belief: bool,
               eps_v: float, amsgrad: bool, adaptive: bool, v_divisor: float, eps: float, step_size: float):
-    """One fused step of a batch of tensors (see the equations above; `adaptive=False` is $\\theta - \\alpha_t m_t$)."""
+    r"""One fused step of a batch of tensors (the equations above; `adaptive=False` is $\theta - \alpha_t m_t$)."""
     torch.ops.labml_nn_optimizers.adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
                                              grad_sign, param_scale, l2, beta1, beta2, belief, eps_v,
                                              amsgrad, adaptive, v_divisor, eps, step_size)
