@@ -71,10 +71,9 @@ one per tensor. On a CPU the gain is only Python overhead, which helps with many
 tensors the per-tensor path is faster: it finishes each tensor while its state is still in cache, whereas the
 multi-tensor path sweeps all of the group's memory once per operation.
 
-A third shape, for speed only: with `fused=True` the Adam family ([Adam](adam.html), [AMSGrad](amsgrad.html),
-[RAdam](radam.html), [AdaBelief](ada_belief.html) and their schedules) runs the element-wise part of a step in one
-pass over memory, in a small C++ kernel built on first use ([fused](fused.html)); the scalars of the step still come
-from the same hooks. An optimizer step moves much memory for little arithmetic, so one pass instead of one per
+A third shape, for speed only: with `fused=True` the Adam family (Adam, AMSGrad, RAdam, AdaBelief and their
+schedules) runs the element-wise part of a step in one pass over memory, in a small C++ kernel built on first use
+(the page *The fused Adam kernel*); the scalars of the step still come from the same hooks. An optimizer step moves much memory for little arithmetic, so one pass instead of one per
 operation is what reaches the machine's memory bandwidth.
 `python benchmarks/bench_optimizers.py` times the paths against `torch.optim.Adam(fused=True)`.
 
@@ -651,6 +650,27 @@ class GenericAdaptiveOptimizer(Optimizer):
             with torch.enable_grad():
                 loss = closure()
 
+        if self._creates_state():
+            self._step_creating_state()
+        else:
+            self._step_groups()
+        return loss
+
+    def _creates_state(self) -> bool:
+        """Whether a parameter with a gradient has no state yet (the first step, or one newly trained)."""
+        return any(p.grad is not None and len(self.state.get(p, {})) == 0
+                   for group in self.param_groups for p in group['params'])
+
+    @torch.compiler.disable
+    def _step_creating_state(self):
+        """
+        A step that creates state runs eagerly under `torch.compile(optimizer.step)`. Its graph would be used once,
+        and compiling it would make the next step's graph take the step count $t = 1$ as a constant, which costs
+        one more graph when $t$ changes: three graphs instead of two.
+        """
+        self._step_groups()
+
+    def _step_groups(self):
         for group in self.param_groups:
             # A wrapper may have copied its own torch-style entries into the group since the last step
             self.normalize_group(group)
@@ -667,8 +687,6 @@ class GenericAdaptiveOptimizer(Optimizer):
             else:
                 for p in params:
                     self._step_one(group, p)
-
-        return loss
 
     @staticmethod
     def _use_foreach(group: Dict[str, Any], params: List[torch.Tensor]) -> bool:

@@ -39,7 +39,7 @@ readable path: the schedule's $\eta_t$ (`get_lr`), the decay (`WeightDecay.facto
 subclass that changes only those hooks get the fused path for free, and the tests check that the fused and
 readable paths agree (`float64` to rounding, `float32` to $10^{-6}$ relative over 100 steps).
 
-### Building it
+## Building it
 
 The kernel is compiled with `torch.utils.cpp_extension` the first time `fused=True` steps on a machine
 (about 15 s; it says so once), tuned for that machine's CPU (`-march=native`), into
@@ -81,7 +81,7 @@ def kernel_runs_on(p: torch.Tensor, state: Dict[str, Any]) -> bool:
 
 
 def _cpu_tag() -> str:
-    """What the build depends on: this file's torch and Python, and the CPU it is tuned for."""
+    """What the build depends on: the kernel's source, torch and Python, and the CPU it is tuned for."""
     cpu = platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
@@ -89,7 +89,8 @@ def _cpu_tag() -> str:
         cpu += flags
     except OSError:
         pass
-    key = f"{torch.__version__}|{sys.version_info[:2]}|{cpu}"
+    source = hashlib.sha1(KERNEL_SOURCE.read_bytes()).hexdigest()
+    key = f"{source}|{torch.__version__}|{sys.version_info[:2]}|{cpu}"
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
@@ -119,6 +120,7 @@ def load_kernel() -> bool:
                   file=sys.stderr, flush=True)
         cpp_extension.load(name=name, sources=[str(KERNEL_SOURCE)], extra_cflags=flags,
                            build_directory=str(directory), is_python_module=False, verbose=False)
+        _register_fake()
         _kernel_loaded = True
     except Exception as e:  # no compiler, no ninja, a failed build: all mean the same here
         reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
@@ -137,6 +139,14 @@ def adam_step(params: List[torch.Tensor], grads: List[torch.Tensor], exp_avgs: L
               grad_sign: float, param_scale: float, l2: float, beta1: float, beta2: float, belief: bool,
               eps_v: float, amsgrad: bool, adaptive: bool, v_divisor: float, eps: float, step_size: float):
     r"""One fused step of a batch of tensors (the equations above; `adaptive=False` is $\theta - \alpha_t m_t$)."""
-    torch.ops.labml_nn_optimizers.adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                                             grad_sign, param_scale, l2, beta1, beta2, belief, eps_v,
-                                             amsgrad, adaptive, v_divisor, eps, step_size)
+    scalars = torch.tensor([grad_sign, param_scale, l2, beta1, beta2, eps_v, v_divisor, eps, step_size],
+                           dtype=torch.float64)
+    torch.ops.labml_nn_optimizers.adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, scalars,
+                                             belief, amsgrad, adaptive)
+
+
+def _register_fake():
+    """What `torch.compile` needs to trace the kernel: it returns nothing and changes its inputs in place."""
+    @torch.library.register_fake('labml_nn_optimizers::adam_step_')
+    def _(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, scalars, belief, amsgrad, adaptive):
+        return None

@@ -110,15 +110,17 @@ void check_tensors(const at::Tensor& param, const at::Tensor& grad, const at::Te
 }
 
 void adam_step_(at::TensorList params, at::TensorList grads, at::TensorList exp_avgs, at::TensorList exp_avg_sqs,
-                at::TensorList max_exp_avg_sqs, double grad_sign, double param_scale, double l2, double beta1,
-                double beta2, bool belief, double eps_v, bool amsgrad, bool adaptive, double v_divisor, double eps,
-                double step_size) {
+                at::TensorList max_exp_avg_sqs, const at::Tensor& scalars, bool belief, bool amsgrad, bool adaptive) {
   const size_t n = params.size();
   TORCH_CHECK(grads.size() == n && exp_avgs.size() == n && exp_avg_sqs.size() == n,
               "params, grads and state lists differ in length");
   TORCH_CHECK(!amsgrad || max_exp_avg_sqs.size() == n, "amsgrad needs one running maximum per parameter");
-  const StepScalars s{grad_sign, param_scale, l2, beta1, beta2, eps_v, v_divisor, eps, step_size,
-                      belief, amsgrad, adaptive};
+  // The step's numbers come as one float64 tensor, so that `torch.compile` passes them as data and does not
+  // compile a graph for each value
+  TORCH_CHECK(scalars.device().is_cpu() && scalars.scalar_type() == at::kDouble && scalars.numel() == 9 &&
+              scalars.is_contiguous(), "scalars must be 9 contiguous float64 numbers on the CPU");
+  const double* x = scalars.data_ptr<double>();
+  const StepScalars s{x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], belief, amsgrad, adaptive};
   for (size_t i = 0; i < n; ++i) {
     const at::Tensor& param = params[i];
     const at::Tensor empty;
@@ -148,9 +150,9 @@ void adam_step_(at::TensorList params, at::TensorList grads, at::TensorList exp_
 }  // namespace
 
 TORCH_LIBRARY(labml_nn_optimizers, m) {
+  // scalars: grad_sign, param_scale, l2, beta1, beta2, eps_v, v_divisor, eps, step_size
   m.def("adam_step_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] exp_avg_sqs, "
-        "Tensor(d!)[] max_exp_avg_sqs, float grad_sign, float param_scale, float l2, float beta1, float beta2, "
-        "bool belief, float eps_v, bool amsgrad, bool adaptive, float v_divisor, float eps, float step_size) -> ()");
+        "Tensor(d!)[] max_exp_avg_sqs, Tensor scalars, bool belief, bool amsgrad, bool adaptive) -> ()");
 }
 
 TORCH_LIBRARY_IMPL(labml_nn_optimizers, CPU, m) {
