@@ -129,6 +129,8 @@ def ensure_files(data_dir, *, download: bool = True, mirrors: Sequence[str] = MI
     # Download what is missing; remember why a download failed, for the message below.
     errors = []
     if missing and download:
+        # The folders this call creates, so that a lookup that finds nothing leaves nothing behind
+        created = [d for d in (folder, *folder.parents) if not d.exists()]
         folder.mkdir(parents=True, exist_ok=True)
         for name in missing:
             error = _download(name, folder, mirrors, timeout)
@@ -138,6 +140,9 @@ def ensure_files(data_dir, *, download: bool = True, mirrors: Sequence[str] = MI
                 # A downloaded file must be the published one too.
                 verify_md5(folder / name, PUBLISHED_MD5[name])
         missing = [name for name in PUBLISHED_MD5 if not (folder / name).is_file()]
+        for d in created:  # deepest first
+            if missing and d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
 
     # One message for everything that is still missing.
     if missing:

@@ -1,63 +1,69 @@
 r"""
 ---
 title: MNIST experiment comparing the optimizers
-summary: Trains the same small CNN on MNIST with every optimizer of this package plus PyTorch baselines, with the same initial weights and data order, and publishes the comparison.
+summary: Trains the same small CNN on MNIST with every optimizer of this package plus PyTorch baselines, picks each one's learning rate on the validation split, and compares them over seeds with paired statistics.
 ---
 
 # MNIST experiment comparing the optimizers
 
-This experiment trains one small convolutional network on [MNIST](http://yann.lecun.com/exdb/mnist/)
-with each optimizer of this package ([Adam](adam.html), [AMSGrad](amsgrad.html), [RAdam](radam.html),
-[AdaBelief](ada_belief.html) and the warm-up variants
-[AdamWarmup](adam_warmup.html), [AdamWarmupCosineDecay](adam_warmup_cosine_decay.html) and [Noam](noam.html)),
-and with `torch.optim.Adam` and SGD with momentum as baselines.
+This experiment trains one small convolutional network on [MNIST](http://yann.lecun.com/exdb/mnist/) with every
+optimizer of this package and with `torch.optim.Adam` and `torch.optim.SGD` as baselines, and asks a
+question a careful reader would accept an answer to: *on this problem, which differences between optimizers are
+larger than the differences between seeds?*
 
-Runs are made comparable: for a given seed every optimizer starts from the **same initial weights** and
-sees the **same batches in the same order**. Learning rates and the other settings come from the
-table [`OPTIMIZERS`](#optimizers) below, not from hidden defaults.
+1. **A learning-rate sweep.** Each optimizer is tried at five rates on a half-decade grid around its usual rate
+   ($\eta_0 \cdot 10^{-1}, 10^{-1/2}, 1, 10^{1/2}, 10$), one seed, `--sweep-epochs` epochs at a constant rate.
+   The tool picks the rate with the lowest **validation** loss (never the test set) and records it.
+2. **Final runs** at the chosen rates with `--seeds` seeds. Every optimizer is compared like with like: once at a
+   constant rate, and once with the same cosine decay to $0$ for all (`torch.optim.lr_scheduler.LambdaLR`).
+   The optimizers that carry their own schedule (warm-up, warm-up and cosine decay, Noam) run with it and are
+   reported in a table of their own.
+3. **Statistics** ([`mnist_report`](mnist_report.html)): mean and sample standard deviation over seeds, the
+   paired difference to Adam with a 95% confidence interval, a McNemar test on the per-image test predictions,
+   and a sentence per table, written by the tool, that says which differences are distinguishable from noise.
 
-Each (optimizer, seed) pair is one [labml](https://github.com/labmlai/labml) experiment: its configs are
-recorded, its train and validation metrics are written to the run's files by labml's file writer, and
-`monit` shows progress bars with the step, the loss and the time left.
+For a given seed every optimizer starts from the **same initial weights** and sees the **same batches in the
+same order**. Every setting that changes an optimizer's behaviour is in the table [`OPTIMIZERS`](#optimizers)
+below and is printed on the results page.
+
+Runs are independent, so the tool runs `--jobs` of them at once (two by default, one thread each: the machines
+here have two cores), each in its own worker process. Each run is a [labml](https://github.com/labmlai/labml)
+experiment: its configs are recorded and its metrics written by labml's file writer (and sent to a labml app
+with `--labml-app URL`). The terminal shows one progress line that fits in 80 columns, or one plain line per
+finished run when the output is not a terminal.
 
 ```bash
-python -m labml_nn.optimizers.mnist_experiment --optimizers adam,radam,adabelief --epochs 3 --seeds 3 \
-    --device cpu --data-dir data
-python -m labml_nn.optimizers.mnist_experiment --all --epochs 3 --seeds 3 --data-dir data --publish
+python -m labml_nn.optimizers.mnist_experiment --optimizers adam,radam,adabelief --seeds 5
+python -m labml_nn.optimizers.mnist_experiment --all --publish
 ```
 
-A comparison writes its results folder as it goes: one JSON file per finished run, and a checkpoint of the
-run in progress. **Ctrl-C** saves the checkpoint (model, optimizer state and position in the data) and
-stops; running the same command with `--resume` continues from there, and the final metrics are the same
-as those of an uninterrupted run. When all runs are done the tool writes the report
-(JSON, CSV, plots and a page, see [`mnist_report`](mnist_report.html)).
+**Ctrl-C** asks every worker to save a checkpoint of its run at the end of the current step and stop; the same
+command with `--resume` continues, and its results equal those of an uninterrupted comparison. `--resume` refuses
+arguments that differ from the comparison it continues. When all runs are done the tool writes the report.
 
-**Results** of the committed comparison (every optimizer, 3 seeds, 3 epochs on CPU) are on the page
-[Optimizers on MNIST: results](mnist_results/readme.html).
+**Results** of the committed comparison are on the page [Optimizers on MNIST: results](mnist_results/readme.html).
 """
 
 import argparse
 import importlib
 import json
 import math
+import multiprocessing
 import os
 import platform
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from labml import experiment, lab, monit, tracker
-from labml.configs import BaseConfigs
 
 from labml_nn.optimizers.mnist_data import MNISTDataError, MNISTTensors, load_mnist
 
@@ -85,124 +91,162 @@ class Net(nn.Module):
 
 # ## Optimizers
 #
-# Each entry names the class and every setting we pass to it. This is the only place where learning rates
-# are set. Adaptive methods use the common $\alpha = 10^{-3}$, $\beta = (0.9, 0.999)$; `eps` is passed
-# explicitly because the package's classes and `torch.optim` do not share a default.
-#
-# * The warm-up variants ramp the learning rate up over the first 100 steps
-#   (or a tenth of the run when that is shorter, for quick trials).
-#   `AdamWarmupCosineDecay` then decays it to zero over the whole run (`total_steps` is filled in from the
-#   number of epochs and batches).
-# * `Noam` uses $\alpha \, d_{model}^{-1/2} \min\big(t^{-1/2}, t \cdot w^{-3/2}\big)$; with
-#   $\alpha = 0.25$, $d_{model} = 512$ and $w = 100$ its peak learning rate is
-#   $0.25 \cdot 512^{-1/2} \cdot 100^{-1/2} \approx 1.1 \times 10^{-3}$, comparable with the others.
-# * SGD with momentum $0.9$ uses $\alpha = 0.02$.
+# Each entry names the class, every setting that changes its behaviour (class defaults included, written out so
+# that the page can print them), and the centre $\eta_0$ of its learning-rate grid: the rate its paper or torch
+# uses. `wrap` puts a wrapper around the inner optimizer; `schedule` marks the classes with a built-in schedule;
+# `hessian_every` is Sophia's $k$, the steps between two Hessian estimates.
 @dataclass(frozen=True)
 class OptimizerSpec:
+    label: str
     module: str
     cls: str
     settings: Dict[str, Any]
-    # Settings computed from the run (e.g. `total_steps`).
-    from_run: tuple = ()
+    center_lr: float
+    wrap: Optional[tuple] = None
+    schedule: Optional[str] = None
+    hessian_every: int = 0
 
 
-ADAM_BETAS = (0.9, 0.999)
+BETAS = (0.9, 0.999)
+OURS = 'labml_nn.optimizers.'
 
 OPTIMIZERS: Dict[str, OptimizerSpec] = {
-    'adam': OptimizerSpec('labml_nn.optimizers.adam', 'Adam',
-                          dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-8)),
-    'amsgrad': OptimizerSpec('labml_nn.optimizers.amsgrad', 'AMSGrad',
-                             dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-8)),
-    'radam': OptimizerSpec('labml_nn.optimizers.radam', 'RAdam',
-                           dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-8)),
-    'adabelief': OptimizerSpec('labml_nn.optimizers.ada_belief', 'AdaBelief',
-                               dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-16)),
-    'adam_warmup': OptimizerSpec('labml_nn.optimizers.adam_warmup', 'AdamWarmup',
-                                 dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-8, warmup=100)),
-    'adam_warmup_cosine_decay': OptimizerSpec('labml_nn.optimizers.adam_warmup_cosine_decay',
-                                              'AdamWarmupCosineDecay',
-                                              dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-8, warmup=100),
-                                              from_run=('total_steps',)),
-    'noam': OptimizerSpec('labml_nn.optimizers.noam', 'Noam',
-                          dict(lr=0.25, betas=ADAM_BETAS, eps=1e-8, warmup=100, d_model=512)),
-    'torch_adam': OptimizerSpec('torch.optim', 'Adam',
-                                dict(lr=1e-3, betas=ADAM_BETAS, eps=1e-8)),
-    'sgd_momentum': OptimizerSpec('torch.optim', 'SGD',
-                                  dict(lr=0.02, momentum=0.9)),
+    'adam': OptimizerSpec('Adam', OURS + 'adam', 'Adam',
+                          dict(betas=BETAS, eps=1e-8, optimized_update=False, amsgrad=False), 1e-3),
+    'torch_adam': OptimizerSpec('torch.optim.Adam', 'torch.optim', 'Adam', dict(betas=BETAS, eps=1e-8), 1e-3),
+    'amsgrad': OptimizerSpec('AMSGrad', OURS + 'amsgrad', 'AMSGrad',
+                             dict(betas=BETAS, eps=1e-8, optimized_update=False, amsgrad=True), 1e-3),
+    'adamw': OptimizerSpec('AdamW', OURS + 'adamw', 'AdamW', dict(betas=BETAS, eps=1e-8, weight_decay=1e-2), 1e-3),
+    'radam': OptimizerSpec('RAdam', OURS + 'radam', 'RAdam',
+                           dict(betas=BETAS, eps=1e-8, optimized_update=False, degenerate_to_sgd=True), 1e-3),
+    'adabelief': OptimizerSpec('AdaBelief', OURS + 'ada_belief', 'AdaBelief',
+                               dict(betas=BETAS, eps=1e-16, rectify=True, amsgrad=False, degenerate_to_sgd=True,
+                                    optimized_update=True), 1e-3),
+    'qhadam': OptimizerSpec('QHAdam', OURS + 'qhadam', 'QHAdam',
+                            dict(betas=(0.995, 0.999), nus=(0.7, 1.0), eps=1e-8), 1e-3),
+    'lamb': OptimizerSpec('LAMB', OURS + 'lamb', 'Lamb', dict(betas=BETAS, eps=1e-6, weight_decay=0.), 3e-3),
+    'rmsprop': OptimizerSpec('RMSprop', OURS + 'rmsprop', 'RMSprop', dict(alpha=0.99, eps=1e-8), 1e-3),
+    'adagrad': OptimizerSpec('Adagrad', OURS + 'adagrad', 'Adagrad', dict(eps=1e-10), 1e-2),
+    'adadelta': OptimizerSpec('Adadelta', OURS + 'adadelta', 'Adadelta', dict(rho=0.9, eps=1e-6), 1.0),
+    'sgd': OptimizerSpec('SGD + momentum', OURS + 'sgd', 'SGD', dict(momentum=0.9), 2e-2),
+    'torch_sgd': OptimizerSpec('torch.optim.SGD + momentum', 'torch.optim', 'SGD', dict(momentum=0.9), 2e-2),
+    'lars': OptimizerSpec('LARS', OURS + 'larc', 'LARS', dict(momentum=0.9, trust_coefficient=0.001), 3.0),
+    'lookahead': OptimizerSpec('Lookahead(Adam)', OURS + 'adam', 'Adam',
+                               dict(betas=BETAS, eps=1e-8, optimized_update=False), 1e-3,
+                               wrap=(OURS + 'lookahead', 'Lookahead', dict(k=6, alpha=0.5))),
+    'ranger': OptimizerSpec('Ranger', OURS + 'ranger', 'Ranger', dict(betas=(0.95, 0.999), eps=1e-5), 1e-3),
+    'sophia': OptimizerSpec('Sophia-G', OURS + 'sophia', 'Sophia', dict(betas=(0.9, 0.95), rho=0.03), 3e-4,
+                            hessian_every=10),
+    'adam_warmup': OptimizerSpec('AdamWarmup', OURS + 'adam_warmup', 'AdamWarmup',
+                                 dict(betas=BETAS, eps=1e-8, optimized_update=False, warmup=100), 1e-3,
+                                 schedule='linear warm-up over 100 steps'),
+    'adam_warmup_cosine_decay': OptimizerSpec(
+        'AdamWarmupCosineDecay', OURS + 'adam_warmup_cosine_decay', 'AdamWarmupCosineDecay',
+        dict(betas=BETAS, eps=1e-8, optimized_update=False, warmup=100), 1e-3,
+        schedule='warm-up over 100 steps, then cosine decay to 0 at the last step'),
+    # Noam's `lr` is a multiplier: its peak rate is lr * 512^-1/2 * 100^-1/2 = lr / 226
+    'noam': OptimizerSpec('Noam', OURS + 'noam', 'Noam',
+                          dict(betas=BETAS, eps=1e-8, optimized_update=False, warmup=100, d_model=512), 0.25,
+                          schedule='Noam: warm-up over 100 steps, then 1/sqrt(t)'),
 }
+
+# The grid: half-decades around the centre
+RATE_EXPONENTS = (-1., -0.5, 0., 0.5, 1.)
+
+
+def sweep_rates(name: str) -> List[float]:
+    r"""$\eta_0 \cdot 10^{e}$ for $e \in \{-1, -\frac{1}{2}, 0, \frac{1}{2}, 1\}$, rounded to 3 significant digits."""
+    return [float(f'{OPTIMIZERS[name].center_lr * 10 ** e:.3g}') for e in RATE_EXPONENTS]
 
 
 def optimizer_settings(name: str, total_steps: int) -> Dict[str, Any]:
-    """The keyword arguments given to optimizer `name`, with the run-dependent ones filled in."""
+    """The keyword arguments given to optimizer `name` besides `lr`, with the run-dependent ones filled in."""
     if name not in OPTIMIZERS:
         raise ValueError(f'optimizers: unknown optimizer {name!r}; choose from {", ".join(OPTIMIZERS)}')
-    spec = OPTIMIZERS[name]
-    settings = dict(spec.settings)
-    if 'total_steps' in spec.from_run:
+    settings = dict(OPTIMIZERS[name].settings)
+    if OPTIMIZERS[name].cls == 'AdamWarmupCosineDecay':
         settings['total_steps'] = total_steps
-    # Short trial runs (a few batches) keep the warm-up to a tenth of the run, so that it ends.
+    # Short trial runs keep the warm-up to a tenth of the run, so that it ends
     if 'warmup' in settings:
         settings['warmup'] = max(1, min(settings['warmup'], total_steps // 10))
+        if 'total_steps' in settings:
+            settings['total_steps'] = max(settings['total_steps'], settings['warmup'] + 1)
     return settings
 
 
-def make_optimizer(name: str, params, total_steps: int) -> torch.optim.Optimizer:
+def peak_lr(name: str, lr: float, total_steps: int) -> float:
+    """The largest rate a run reaches: `lr`, except for Noam, whose `lr` multiplies its schedule."""
+    settings = optimizer_settings(name, total_steps)
+    if OPTIMIZERS[name].cls == 'Noam':
+        return lr * settings['d_model'] ** -0.5 * settings['warmup'] ** -0.5
+    return lr
+
+
+def make_optimizer(name: str, params, lr: float, total_steps: int) -> torch.optim.Optimizer:
     spec = OPTIMIZERS[name]
     cls = getattr(importlib.import_module(spec.module), spec.cls)
-    return cls(params, **optimizer_settings(name, total_steps))
+    optimizer = cls(params, lr=lr, **optimizer_settings(name, total_steps))
+    if spec.wrap is not None:
+        module, wrapper, settings = spec.wrap
+        optimizer = getattr(importlib.import_module(module), wrapper)(optimizer, **settings)
+    return optimizer
 
 
-# ## Configurations
+# ## One run
 #
-# The settings of one run, as labml configs, so that labml records them with the run.
-class Configs(BaseConfigs):
-    # Which optimizer from `OPTIMIZERS`
-    optimizer: str = 'adam'
-    # The settings passed to it (filled in from the table)
-    optimizer_settings: Dict[str, Any] = {}
-    # Seed for the initial weights and the data order
-    seed: int = 0
-    epochs: int = 3
+# A run is one optimizer at one rate, under one schedule (`constant`, `cosine` for the same cosine decay for all,
+# or `own` for a built-in schedule), with one seed, in the `sweep` or the `final` phase.
+@dataclass(frozen=True)
+class Job:
+    phase: str
+    optimizer: str
+    lr: float
+    schedule: str
+    seed: int
+    epochs: int
+
+    @property
+    def key(self) -> str:
+        return f'{self.phase}-{self.optimizer}-lr{self.lr:g}-{self.schedule}-seed{self.seed}'
+
+
+# The settings shared by every run of a comparison; `--resume` checks that they are unchanged.
+@dataclass
+class Settings:
+    optimizers: List[str]
+    seeds: int = 5
+    epochs: int = 2
+    sweep_epochs: int = 1
     batch_size: int = 128
-    # Validation evaluations per epoch; their points make the curves against step
-    valid_per_epoch: int = 4
-    # Training images held out for validation (the last ones of the training file)
+    valid_per_epoch: int = 2
     valid_size: int = 5000
-    # Use only the first `train_size` training images (0: all); for quick trials
-    train_size: int = 0
+    train_size: int = 20000
     device: str = 'cpu'
     threads: int = 1
+    jobs: int = 2
     data_dir: str = 'data'
 
 
-# ## Stopping on Ctrl-C
-#
-# The first Ctrl-C only sets a flag; training checks it between steps, so the checkpoint is always taken at a
-# step boundary (never half-way through an optimizer update). A second Ctrl-C stops at once.
-class StopRequest:
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print('\nCtrl-C: saving a checkpoint at the end of this step (press again to stop at once)',
-              file=sys.stderr, flush=True)
-
-    def __enter__(self):
-        self.requested = False
-        self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._previous)
+def schedules(name: str) -> List[str]:
+    """Final runs: a built-in schedule is run as it is; every other optimizer at a constant rate and with cosine decay."""
+    return ['own'] if OPTIMIZERS[name].schedule else ['constant', 'cosine']
 
 
-class Interrupted(KeyboardInterrupt):
-    """Training stopped on request; the checkpoint is saved. (A `KeyboardInterrupt`, so labml marks the run
-    as interrupted rather than crashed.)"""
+def sweep_jobs(s: Settings) -> List[Job]:
+    return [Job('sweep', name, lr, 'own' if OPTIMIZERS[name].schedule else 'constant', 0, s.sweep_epochs)
+            for name in s.optimizers for lr in sweep_rates(name)]
+
+
+def final_jobs(s: Settings, name: str, lr: float) -> List[Job]:
+    return [Job('final', name, lr, schedule, seed, s.epochs) for schedule in schedules(name) for seed in range(s.seeds)]
+
+
+def choose_rate(results: List[Dict[str, Any]]) -> float:
+    """The swept rate with the lowest final validation loss (a diverged run, with a NaN loss, is never chosen)."""
+    def loss(r):
+        value = r['epochs'][-1]['valid_loss']
+        return value if math.isfinite(value) else math.inf
+    return min(results, key=lambda r: (loss(r), r['lr']))['lr']
 
 
 def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -214,67 +258,57 @@ def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000):
-    """Mean cross-entropy and accuracy over a whole split."""
+    """Mean cross-entropy, accuracy, and the indices of the misclassified images over a whole split."""
     model.eval()
-    loss_sum = torch.zeros((), dtype=torch.float64, device=images.device)
-    correct = torch.zeros((), dtype=torch.int64, device=images.device)
+    loss_sum = 0.
+    wrong = []
     for i in range(0, len(images), batch_size):
         logits = model(images[i:i + batch_size])
         y = labels[i:i + batch_size]
-        loss_sum += F.cross_entropy(logits, y, reduction='sum').double()
-        correct += (logits.argmax(-1) == y).sum()
+        loss_sum += F.cross_entropy(logits, y, reduction='sum').double().item()
+        wrong += (torch.nonzero(logits.argmax(-1) != y).flatten() + i).tolist()
     model.train()
-    return loss_sum.item() / len(images), correct.item() / len(images)
+    return loss_sum / len(images), 1 - len(wrong) / len(images), wrong
 
 
-def _atomic_save(obj, path: Path):
+def _atomic_write(data: bytes, path: Path):
     tmp = path.with_name(path.name + '.tmp')
-    torch.save(obj, tmp)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
 # ## Training one run
 #
-# `Trainer` trains one optimizer with one seed. It keeps everything needed to continue in `state_dict()`:
-# model, optimizer, position in the data, the running sums of the current epoch and the metrics so far.
+# `Trainer` trains one `Job`. Its `state_dict()` holds everything needed to continue: model, optimizer,
+# scheduler, position in the data, the running sums of the epoch and the metrics so far.
 class Trainer:
-    def __init__(self, conf: Configs, data: MNISTTensors, *, track: bool = True,
-                 on_step: Optional[Callable[['Trainer'], None]] = None):
-        self.conf = conf
-        self.data = data
-        self.device = torch.device(conf.device)
-        self.track = track
-        self.on_step = on_step
-
+    def __init__(self, job: Job, settings: Settings, data: MNISTTensors, *, track: bool = False):
+        self.job, self.settings, self.data, self.track = job, settings, data, track
+        self.device = torch.device(settings.device)
         self.n_train = len(data.train_images)
-        if conf.batch_size <= 0:
-            raise ValueError(f'batch_size must be positive, got {conf.batch_size}')
-        if conf.epochs <= 0:
-            raise ValueError(f'epochs must be positive, got {conf.epochs}')
-        if conf.valid_per_epoch <= 0:
-            raise ValueError(f'valid_per_epoch must be positive, got {conf.valid_per_epoch}')
-        self.steps_per_epoch = math.ceil(self.n_train / conf.batch_size)
-        self.total_steps = self.steps_per_epoch * conf.epochs
-        # Validation points: evenly spaced in each epoch, the last one at the end of the epoch.
-        self.valid_at = {round(k * self.steps_per_epoch / conf.valid_per_epoch)
-                         for k in range(1, conf.valid_per_epoch + 1)}
+        self.steps_per_epoch = math.ceil(self.n_train / settings.batch_size)
+        self.total_steps = self.steps_per_epoch * job.epochs
+        # Validation points: evenly spaced in each epoch, the last one at the end of the epoch
+        self.valid_at = {round(k * self.steps_per_epoch / settings.valid_per_epoch)
+                         for k in range(1, settings.valid_per_epoch + 1)}
 
-        # The same seed gives the same initial weights, whatever the optimizer.
-        torch.manual_seed(conf.seed)
+        # The same seed gives the same initial weights, whatever the optimizer
+        torch.manual_seed(job.seed)
         self.model = Net().to(self.device)
-        self.optimizer = make_optimizer(conf.optimizer, self.model.parameters(), self.total_steps)
+        self.optimizer = make_optimizer(job.optimizer, self.model.parameters(), job.lr, self.total_steps)
+        self.scheduler = None
+        if job.schedule == 'cosine':
+            # $\eta_t = \eta \cdot \frac{1}{2}\left(1 + \cos\frac{\pi t}{T}\right)$, the same for every optimizer
+            total = self.total_steps
+            self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+                self.optimizer, lambda t: 0.5 * (1 + math.cos(math.pi * min(t, total) / total)))
 
-        # Position in the data: the next step to take
-        self.epoch = 0
-        self.step_in_epoch = 0
-        self.global_step = 0
-        # Running sums of the current epoch, kept on the device so there is no sync per step
+        self.epoch = self.step_in_epoch = self.global_step = 0
         self._reset_epoch_sums()
-        self.epoch_time = 0.0
-        # Metrics so far
+        self.epoch_time = self.epoch_cpu_time = 0.
         self.epochs: List[Dict[str, float]] = []
         self.curve: List[Dict[str, float]] = []
-        self.test: Dict[str, float] = {}
+        self.test: Dict[str, Any] = {}
 
     def _reset_epoch_sums(self):
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -282,52 +316,45 @@ class Trainer:
         self.seen = 0
 
     def state_dict(self) -> Dict[str, Any]:
-        return {
-            'model': self.model.state_dict(),
-            'optimizer': self.optimizer.state_dict(),
-            'epoch': self.epoch,
-            'step_in_epoch': self.step_in_epoch,
-            'global_step': self.global_step,
-            'loss_sum': self.loss_sum.cpu(),
-            'correct_sum': self.correct_sum.cpu(),
-            'seen': self.seen,
-            'epoch_time': self.epoch_time,
-            'epochs': self.epochs,
-            'curve': self.curve,
-            'test': self.test,
-        }
+        return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(),
+                'scheduler': self.scheduler.state_dict() if self.scheduler else None,
+                'epoch': self.epoch, 'step_in_epoch': self.step_in_epoch, 'global_step': self.global_step,
+                'loss_sum': self.loss_sum.cpu(), 'correct_sum': self.correct_sum.cpu(), 'seen': self.seen,
+                'epoch_time': self.epoch_time, 'epoch_cpu_time': self.epoch_cpu_time,
+                'epochs': self.epochs, 'curve': self.curve, 'test': self.test}
 
     def load_state_dict(self, state: Dict[str, Any]):
         self.model.load_state_dict(state['model'])
         self.optimizer.load_state_dict(state['optimizer'])
-        self.epoch = state['epoch']
-        self.step_in_epoch = state['step_in_epoch']
-        self.global_step = state['global_step']
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state['scheduler'])
+        for key in ('epoch', 'step_in_epoch', 'global_step', 'seen', 'epoch_time', 'epoch_cpu_time'):
+            setattr(self, key, state[key])
         self.loss_sum = state['loss_sum'].to(self.device)
         self.correct_sum = state['correct_sum'].to(self.device)
-        self.seen = state['seen']
-        self.epoch_time = state['epoch_time']
-        self.epochs = list(state['epochs'])
-        self.curve = list(state['curve'])
-        self.test = dict(state.get('test', {}))
+        self.epochs, self.curve, self.test = list(state['epochs']), list(state['curve']), dict(state['test'])
 
     def _sync(self):
         if self.device.type == 'cuda':
             torch.cuda.synchronize(self.device)
 
-    def _validate(self):
-        loss, accuracy = evaluate(self.model, self.data.valid_images, self.data.valid_labels)
-        self.curve.append({'step': self.global_step, 'valid_loss': loss, 'valid_accuracy': accuracy})
+    def _save(self, step, values: Dict[str, float]):
         if self.track:
-            tracker.save(self.global_step, {'loss.valid': loss, 'accuracy.valid': accuracy})
-        return loss, accuracy
+            from labml import tracker
+            tracker.save(step, values)
+
+    def _validate(self):
+        loss, accuracy, _ = evaluate(self.model, self.data.valid_images, self.data.valid_labels)
+        self.curve.append({'step': self.global_step, 'valid_loss': loss, 'valid_accuracy': accuracy})
+        self._save(self.global_step, {'loss.valid': loss, 'accuracy.valid': accuracy})
 
     # ### One step
     #
     # Take the batch at `step_in_epoch` of this epoch's order, compute the cross-entropy, back-propagate and
-    # let the optimizer update the weights.
+    # let the optimizer update the weights. Sophia also refreshes its Hessian estimate every $k$ steps, from labels
+    # sampled from the model (seeded by the step, so a resumed run samples the same ones).
     def _train_step(self, order: torch.Tensor):
-        bs = self.conf.batch_size
+        bs = self.settings.batch_size
         idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
         x, y = self.data.train_images[idx], self.data.train_labels[idx]
 
@@ -336,8 +363,14 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        every = OPTIMIZERS[self.job.optimizer].hessian_every
+        if every and self.global_step % every == 0:
+            from labml_nn.optimizers.sophia import sophia_g_hessian_step
+            generator = torch.Generator(device=self.device).manual_seed(self.job.seed * 1_000_003 + self.global_step)
+            sophia_g_hessian_step(self.model, self.optimizer, x, generator=generator)
 
-        # Running sums for the epoch's train loss and accuracy
         self.loss_sum += loss.detach().double() * len(y)
         self.correct_sum += (logits.detach().argmax(-1) == y).sum()
         self.seen += len(y)
@@ -346,80 +379,272 @@ class Trainer:
 
     # ### The training loop
     #
-    # Returns when all epochs are done, or raises `Interrupted` after calling `save_checkpoint` when
-    # `stop.requested` becomes true.
-    def train(self, stop: Optional[StopRequest] = None, save_checkpoint: Optional[Callable[[], None]] = None):
-        log_every = 10
-        if self.track:
-            tracker.set_global_step(self.global_step)
-        for epoch in monit.loop(range(self.epoch, self.conf.epochs)):
+    # Returns the result when all epochs are done, or raises `Interrupted` after calling `save_checkpoint` when
+    # `stop()` becomes true. `on_step` is called after every step (the tests use it).
+    def train(self, stop: Callable[[], bool] = lambda: False, save_checkpoint: Callable[[], None] = lambda: None,
+              on_step: Optional[Callable[['Trainer'], None]] = None) -> Dict[str, Any]:
+        for epoch in range(self.epoch, self.job.epochs):
             self.epoch = epoch
-            order = _epoch_order(self.conf.seed, epoch, self.n_train).to(self.device)
+            order = _epoch_order(self.job.seed, epoch, self.n_train).to(self.device)
             self._sync()
-            start = time.perf_counter()
-            # The progress bar shows the epoch, the step, the losses and the time left.
-            for _ in monit.iterate(f'Epoch {epoch + 1}/{self.conf.epochs}',
-                                   range(self.step_in_epoch, self.steps_per_epoch)):
-                if stop is not None and stop.requested:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            for _ in range(self.step_in_epoch, self.steps_per_epoch):
+                if stop():
                     self._sync()
                     self.epoch_time += time.perf_counter() - start
-                    if save_checkpoint is not None:
-                        save_checkpoint()
+                    self.epoch_cpu_time += time.process_time() - cpu_start
+                    save_checkpoint()
                     raise Interrupted()
                 self._train_step(order)
-                if self.track:
-                    tracker.add_global_step()
-                    if self.global_step % log_every == 0:
-                        tracker.save({'loss.train': self.loss_sum.item() / self.seen,
-                                      'accuracy.train': self.correct_sum.item() / self.seen})
+                if self.global_step % 10 == 0:
+                    self._save(self.global_step, {'loss.train': self.loss_sum.item() / self.seen})
                 if self.step_in_epoch in self.valid_at:
                     self._validate()
-                if self.on_step is not None:
-                    self.on_step(self)
+                if on_step is not None:
+                    on_step(self)
 
-            # End of the epoch: record its metrics
             self._sync()
             self.epoch_time += time.perf_counter() - start
+            self.epoch_cpu_time += time.process_time() - cpu_start
             last = self.curve[-1]
-            self.epochs.append({
-                'epoch': epoch + 1,
-                'step': self.global_step,
-                'train_loss': self.loss_sum.item() / self.seen,
-                'train_accuracy': self.correct_sum.item() / self.seen,
-                'valid_loss': last['valid_loss'],
-                'valid_accuracy': last['valid_accuracy'],
-                'epoch_time_s': self.epoch_time,
-            })
+            self.epochs.append({'epoch': epoch + 1, 'step': self.global_step,
+                                'train_loss': self.loss_sum.item() / self.seen,
+                                'train_accuracy': self.correct_sum.item() / self.seen,
+                                'valid_loss': last['valid_loss'], 'valid_accuracy': last['valid_accuracy'],
+                                'epoch_time_s': self.epoch_time, 'epoch_cpu_s': self.epoch_cpu_time})
             self.epoch += 1
             self.step_in_epoch = 0
-            self.epoch_time = 0.0
+            self.epoch_time = self.epoch_cpu_time = 0.
             self._reset_epoch_sums()
-            if self.track:
-                tracker.new_line()
-            # The test set is used once, after the last epoch (inside the loop, where labml still writes).
-            if self.epoch == self.conf.epochs:
-                self._test()
-            # A checkpoint at every epoch end, so a crash loses at most one epoch.
-            if save_checkpoint is not None:
-                save_checkpoint()
-
-        # A run resumed from a checkpoint taken after its last epoch has not been tested yet.
-        if not self.test:
-            self._test()
+            # The test set is used once, after the last epoch
+            if self.epoch == self.job.epochs:
+                loss, accuracy, wrong = evaluate(self.model, self.data.test_images, self.data.test_labels)
+                self.test = {'test_loss': loss, 'test_accuracy': accuracy, 'test_wrong': wrong}
+                self._save(self.global_step, {'loss.test': loss, 'accuracy.test': accuracy})
+            # A checkpoint at every epoch end, so a crash loses at most one epoch
+            save_checkpoint()
         return self.result()
 
-    def _test(self):
-        test_loss, test_accuracy = evaluate(self.model, self.data.test_images, self.data.test_labels)
-        self.test = {'test_loss': test_loss, 'test_accuracy': test_accuracy}
-        if self.track:
-            tracker.save(self.global_step, {'loss.test': test_loss, 'accuracy.test': test_accuracy})
-            tracker.new_line()
-
     def result(self) -> Dict[str, Any]:
-        return {'optimizer': self.conf.optimizer, 'seed': self.conf.seed,
-                'settings': optimizer_settings(self.conf.optimizer, self.total_steps),
-                'steps_per_epoch': self.steps_per_epoch,
-                'epochs': self.epochs, 'curve': self.curve, **self.test}
+        return {**asdict(self.job), 'key': self.job.key,
+                'settings': optimizer_settings(self.job.optimizer, self.total_steps),
+                'peak_lr': peak_lr(self.job.optimizer, self.job.lr, self.total_steps),
+                'steps_per_epoch': self.steps_per_epoch, 'epochs': self.epochs, 'curve': self.curve, **self.test}
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped on request; the checkpoint is saved. (A `KeyboardInterrupt`, so labml marks the run
+    as interrupted rather than crashed.)"""
+
+
+# ## Running one job in a worker
+#
+# A worker process loads the data once and then trains the jobs it is given, one thread each. It ignores Ctrl-C:
+# the main process sets `stop_event` instead, and the worker checkpoints at the end of its current step.
+_worker: Dict[str, Any] = {}
+
+
+def _init_worker(settings: Dict[str, Any], results_dir: str, stop_event, labml: Dict[str, Any]):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    s = Settings(**settings)
+    if s.device == 'cpu':
+        torch.set_num_threads(s.threads)
+    data = load_mnist(s.data_dir, valid_size=s.valid_size, download=False)
+    if s.train_size:
+        data.train_images, data.train_labels = data.train_images[:s.train_size], data.train_labels[:s.train_size]
+    _worker.update(settings=s, data=data.to(s.device), results_dir=Path(results_dir), stop_event=stop_event,
+                   labml=labml)
+
+
+def run_file(results_dir: Path, job: Job) -> Path:
+    return results_dir / 'runs' / f'{job.key}.json'
+
+
+def run_job(job: Job) -> Optional[Dict[str, Any]]:
+    """Train `job` (continuing its checkpoint if there is one); write and return its result, `None` if stopped."""
+    s, results_dir, stop_event = _worker['settings'], _worker['results_dir'], _worker['stop_event']
+    checkpoint = results_dir / 'checkpoints' / f'{job.key}.pt'
+    trainer = Trainer(job, s, _worker['data'], track=_worker['labml'].get('track', False))
+    saved = torch.load(checkpoint, weights_only=False) if checkpoint.exists() else None
+    if saved is not None:
+        trainer.load_state_dict(saved['trainer'])
+
+    def save_checkpoint():
+        checkpoint.parent.mkdir(exist_ok=True)
+        tmp = checkpoint.with_name(checkpoint.name + '.tmp')
+        torch.save({'trainer': trainer.state_dict(), 'labml_uuid': uuid}, tmp)
+        os.replace(tmp, checkpoint)
+
+    uuid = saved.get('labml_uuid') if saved else None
+    load_before = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
+    watcher = None
+    if trainer.track:
+        watcher, uuid = _start_labml_run(job, uuid, _worker['labml'])
+    try:
+        result = trainer.train(stop_event.is_set, save_checkpoint)
+    except Interrupted:
+        # labml's watcher records an exact KeyboardInterrupt as "interrupted"
+        if watcher is not None:
+            watcher.__exit__(KeyboardInterrupt, None, None)
+        return None
+    except BaseException as e:
+        if watcher is not None:
+            watcher.__exit__(type(e), e, e.__traceback__)
+        raise
+    if watcher is not None:
+        watcher.__exit__(None, None, None)
+    result['labml_uuid'] = uuid
+    result['load_average'] = [load_before, os.getloadavg()[0] if load_before is not None else None]
+    _atomic_write(json.dumps(result, indent=1).encode(), run_file(results_dir, job))
+    if checkpoint.exists():
+        checkpoint.unlink()
+    return result
+
+
+def _start_labml_run(job: Job, uuid: Optional[str], labml: Dict[str, Any]):
+    """A labml run for `job` (the same run again when resuming), with its configs; file writer, and the app's."""
+    from labml import experiment
+    writers = {'file', 'app'} if labml.get('app_url') else {'file'}
+    experiment.create(uuid=uuid, name='mnist_optimizers', comment=job.key, writers=writers)
+    experiment.configs({**asdict(job), 'settings': json.dumps(optimizer_settings(job.optimizer, 1))})
+    if uuid:
+        # labml refuses to restart a run whose `run.pid` is still there; the process that wrote it has stopped
+        from labml import lab
+        stale = Path(lab.get_experiments_path()) / 'mnist_optimizers' / uuid / 'run.pid'
+        if stale.exists():
+            stale.unlink()
+    return experiment.start(), experiment.get_uuid()
+
+
+def configure_labml(labml_dir: Path, app_url: Optional[str]):
+    """Where labml keeps its runs, and the app it reports to. labml looks for a `.labml.yaml` project file and
+    prints a notice when there is none; the paths are set here, so the notice is silenced."""
+    import contextlib
+    import io
+    from labml import lab
+    with contextlib.redirect_stdout(io.StringIO()):
+        lab.get_experiments_path()
+    configs = {'path': str(Path.cwd()), 'experiments_path': str(Path(labml_dir).resolve())}
+    if app_url:
+        configs['app_url'] = app_url
+    lab.configure(configs)
+
+
+def _worker_labml_init(settings, results_dir, stop_event, labml):
+    _init_worker(settings, results_dir, stop_event, labml)
+    if labml.get('track'):
+        configure_labml(Path(labml['dir']), labml.get('app_url'))
+
+
+# ## Progress
+#
+# On a terminal: one line, redrawn, at most 80 columns. Otherwise one plain line per finished run.
+class Progress:
+    def __init__(self, total: int, stream=None):
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.width = min(80, shutil.get_terminal_size((80, 24)).columns) - 1
+
+    def line(self, last: str) -> str:
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done) if self.done else None
+        eta = f' · {left / 60:.0f} min left' if left is not None else ''
+        text = f'[{self.done}/{self.total}]{eta} · {last}'
+        return text if len(text) <= self.width else text[:self.width - 1] + '…'
+
+    def finished(self, job: Job, result: Dict[str, Any]):
+        self.done += 1
+        last = (f'{job.optimizer} {job.phase} lr={job.lr:g} {job.schedule} s{job.seed}: '
+                f'valid loss {result["epochs"][-1]["valid_loss"]:.4f}')
+        if self.tty:
+            print('\r' + self.line(last).ljust(self.width), end='', file=self.stream, flush=True)
+        else:
+            print(self.line(last), file=self.stream, flush=True)
+
+    def add(self, n: int):
+        self.total += n
+
+    def close(self):
+        if self.tty:
+            print(file=self.stream, flush=True)
+
+
+# ## The comparison
+#
+# The results folder holds `plan.json` (the settings, the commands and the environment), `runs/KEY.json` (one
+# file per finished run, written as soon as it finishes) and `checkpoints/KEY.pt` (runs in progress).
+# Final runs of an optimizer are scheduled as soon as its sweep is complete.
+def run_comparison(settings: Settings, results_dir: Path, *, track: bool = False, labml_dir: Path = Path('logs'),
+                   app_url: Optional[str] = None, progress: Optional[Progress] = None) -> Dict[str, Any]:
+    results_dir = Path(results_dir)
+    done: Dict[str, Dict[str, Any]] = {}
+    for path in sorted((results_dir / 'runs').glob('*.json')):
+        result = json.loads(path.read_text())
+        done[result['key']] = result
+
+    sweeps = sweep_jobs(settings)
+    chosen: Dict[str, float] = {}
+    pending: List[Job] = []
+
+    def schedule_finals(name: str):
+        runs = [done[j.key] for j in sweeps if j.optimizer == name and j.key in done]
+        if len(runs) == len(sweep_rates(name)) and name not in chosen:
+            chosen[name] = choose_rate(runs)
+            finals = final_jobs(settings, name, chosen[name])
+            pending.extend(j for j in finals if j.key not in done)
+            if progress:
+                progress.add(len(finals))
+                progress.done += sum(j.key in done for j in finals)
+
+    pending.extend(j for j in sweeps if j.key not in done)
+    if progress:
+        progress.add(len(sweeps))
+        progress.done += len(sweeps) - len(pending)
+    for name in settings.optimizers:
+        schedule_finals(name)
+
+    context = multiprocessing.get_context('spawn')
+    stop_event = context.Event()
+    labml = {'track': track, 'dir': str(labml_dir), 'app_url': app_url}
+    pool = context.Pool(settings.jobs, initializer=_worker_labml_init,
+                        initargs=(asdict(settings), str(results_dir), stop_event, labml))
+    running: Dict[str, tuple] = {}
+    interrupted = False
+    try:
+        while pending or running:
+            while pending and len(running) < settings.jobs and not interrupted:
+                job = pending.pop(0)
+                running[job.key] = (job, pool.apply_async(run_job, (job,)))
+            time.sleep(0.2)
+            for key, (job, handle) in list(running.items()):
+                if handle.ready():
+                    del running[key]
+                    result = handle.get()
+                    if result is None:
+                        interrupted = True
+                        continue
+                    done[key] = result
+                    if progress:
+                        progress.finished(job, result)
+                    if job.phase == 'sweep':
+                        schedule_finals(job.optimizer)
+            if interrupted and not running:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        print('\nCtrl-C: each run saves a checkpoint at the end of its current step...', file=sys.stderr, flush=True)
+        stop_event.set()
+        for job, handle in running.values():
+            handle.wait()
+    finally:
+        pool.close()
+        pool.join()
+        if progress:
+            progress.close()
+    if interrupted:
+        raise Interrupted()
+    return {'chosen_lr': chosen, 'runs': [done[k] for k in sorted(done)]}
 
 
 # ## Environment
@@ -439,225 +664,150 @@ def environment(device: str) -> Dict[str, Any]:
     except OSError:
         pass
     try:
-        matplotlib_version = importlib.import_module('matplotlib').__version__
-    except ImportError:
-        matplotlib_version = None
-    try:
         commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=Path(__file__).parent, capture_output=True,
                                 text=True, timeout=10).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    env = {
-        'python': platform.python_version(),
-        'torch': torch.__version__,
-        'labml': getattr(labml, '__version__', None),
-        'numpy': numpy.__version__,
-        'matplotlib': matplotlib_version,
-        'platform': platform.platform(),
-        'cpu': cpu,
-        'cpu_count': os.cpu_count(),
-        'torch_threads': torch.get_num_threads(),
-        'device': device,
-        'git_commit': commit or os.environ.get('MNIST_SOURCE_COMMIT'),
-    }
+    env = {'python': platform.python_version(), 'torch': torch.__version__,
+           'labml': getattr(labml, '__version__', None), 'numpy': numpy.__version__,
+           'platform': platform.platform(), 'cpu': cpu, 'cpu_count': os.cpu_count(), 'device': device,
+           'git_commit': commit or os.environ.get('MNIST_SOURCE_COMMIT'),
+           'load_average_at_start': os.getloadavg()[0] if hasattr(os, 'getloadavg') else None}
     if device.startswith('cuda'):
         env['gpu'] = torch.cuda.get_device_name(torch.device(device))
     return env
 
 
-# ## A comparison: every optimizer and seed
-#
-# The results folder holds:
-#
-# * `plan.json`: the optimizers, seeds and settings, the command and the environment;
-# * `runs/OPTIMIZER-seedN.json`: one file per finished run, written as soon as it finishes;
-# * `checkpoint.pt`: the run in progress.
-#
-# `--resume` skips finished runs and continues the one in the checkpoint.
-@dataclass
-class Plan:
-    optimizers: List[str]
-    seeds: List[int]
-    conf: Dict[str, Any]
-    commands: List[str] = field(default_factory=list)
-    environment: Dict[str, Any] = field(default_factory=dict)
-
-
-def _run_file(results_dir: Path, optimizer: str, seed: int) -> Path:
-    return results_dir / 'runs' / f'{optimizer}-seed{seed}.json'
-
-
-def run_comparison(plan: Plan, results_dir: Path, *, resume: bool = False, data: Optional[MNISTTensors] = None,
-                   labml_dir: Optional[Path] = None, track: bool = True, screen: bool = True,
-                   on_step: Optional[Callable[[Trainer], None]] = None) -> Dict[str, Any]:
-    """
-    Train every (optimizer, seed) of `plan`, writing results to `results_dir`.
-    Raises `Interrupted` after saving a checkpoint when Ctrl-C is pressed.
-    Returns all results, as also written to `results_dir/metrics.json`.
-    """
-    results_dir = Path(results_dir)
-    plan_file = results_dir / 'plan.json'
-    checkpoint = results_dir / 'checkpoint.pt'
-    command = 'python -m labml_nn.optimizers.mnist_experiment ' + shlex.join(sys.argv[1:])
-
-    if resume:
-        if not plan_file.exists():
-            raise FileNotFoundError(f'--resume: no comparison to resume in {results_dir} (no plan.json)')
-        saved = json.loads(plan_file.read_text())
-        plan = Plan(**saved)
-        plan.commands.append(command)
-    else:
-        if plan_file.exists():
-            raise FileExistsError(f'{results_dir} already holds a comparison; '
-                                  f'add --resume to continue it, or choose another --results-dir')
-        for name in plan.optimizers:
-            optimizer_settings(name, 1)  # fail early on an unknown name
-        plan.commands = [command]
-
-    # The device and the data are checked before anything is written, so a missing file leaves no
-    # half-started comparison behind (and the same command works once the files are there).
-    device = plan.conf['device']
-    if device.startswith('cuda') and not torch.cuda.is_available():
-        raise ValueError(f'device: {device} was asked for but CUDA is not available')
-    if device == 'cpu':
-        torch.set_num_threads(plan.conf.get('threads', 1))
-    if data is None:
-        data = load_mnist(plan.conf['data_dir'], valid_size=plan.conf['valid_size'])
-        if plan.conf.get('train_size'):
-            n = plan.conf['train_size']
-            data.train_images, data.train_labels = data.train_images[:n], data.train_labels[:n]
-    data = data.to(device)
-
-    (results_dir / 'runs').mkdir(parents=True, exist_ok=True)
-    plan.environment = environment(device)
-    plan_file.write_text(json.dumps(plan.__dict__, indent=1))
-
-    if track:
-        lab.configure({'path': str(Path.cwd()),
-                       'experiments_path': str(Path(labml_dir or 'logs').resolve())})
-
-    pending = checkpoint_state = None
-    if resume and checkpoint.exists():
-        checkpoint_state = torch.load(checkpoint, weights_only=False)
-        pending = (checkpoint_state['optimizer_name'], checkpoint_state['seed'])
-
-    with StopRequest() as stop:
-        for seed in plan.seeds:
-            for name in plan.optimizers:
-                if _run_file(results_dir, name, seed).exists():
-                    continue
-                steps = math.ceil(len(data.train_images) / plan.conf['batch_size']) * plan.conf['epochs']
-                values = {**plan.conf, 'optimizer': name, 'seed': seed,
-                          'optimizer_settings': optimizer_settings(name, steps)}
-                conf = Configs()
-                uuid = None
-                if pending == (name, seed):
-                    uuid = checkpoint_state.get('labml_uuid')
-                    if track and uuid:
-                        # labml refuses to restart a run whose `run.pid` is still there; the process that
-                        # wrote it has stopped.
-                        stale_pid = Path(lab.get_experiments_path()) / 'mnist_optimizers' / uuid / 'run.pid'
-                        if stale_pid.exists():
-                            stale_pid.unlink()
-                if track:
-                    # Resuming continues the same labml run.
-                    experiment.create(uuid=uuid, name='mnist_optimizers', comment=f'{name} seed {seed}',
-                                      writers={'screen', 'file'} if screen else {'file'})
-                    # labml records these as the run's configs.
-                    experiment.configs(conf, values)
-                else:
-                    for k, v in values.items():
-                        setattr(conf, k, v)
-                trainer = Trainer(conf, data, track=track, on_step=on_step)
-                if pending == (name, seed):
-                    trainer.load_state_dict(checkpoint_state['trainer'])
-                run_id = {'optimizer_name': name, 'seed': seed, 'labml_uuid': uuid}
-
-                def save_checkpoint():
-                    # The checkpoint says which run it belongs to.
-                    _atomic_save({**run_id, 'trainer': trainer.state_dict()}, checkpoint)
-
-                if track:
-                    run_id['labml_uuid'] = experiment.get_uuid()
-                    with _labml_run():
-                        result = trainer.train(stop, save_checkpoint)
-                else:
-                    result = trainer.train(stop, save_checkpoint)
-                result['labml_uuid'] = run_id['labml_uuid']
-                _run_file(results_dir, name, seed).write_text(json.dumps(result, indent=1))
-                if checkpoint.exists():
-                    checkpoint.unlink()
-
-    from labml_nn.optimizers.mnist_report import collect_results
-    return collect_results(results_dir)
-
-
-@contextmanager
-def _labml_run():
-    """`experiment.start()`, except that a Ctrl-C with a saved checkpoint is recorded as `interrupted`
-    (labml's watcher only recognises an exact `KeyboardInterrupt`)."""
-    watcher = experiment.start()
-    try:
-        yield
-    except Interrupted:
-        watcher.__exit__(KeyboardInterrupt, None, None)
-        raise
-    except BaseException as e:
-        watcher.__exit__(type(e), e, e.__traceback__)
-        raise
-    watcher.__exit__(None, None, None)
-
-
 # ## Command line
-def parse_args(argv=None) -> argparse.Namespace:
+#
+# Every value is checked before anything is read or written; a bad one ends with one line and exit code 2.
+SETTINGS_OPTIONS = ('optimizers', 'seeds', 'epochs', 'sweep_epochs', 'batch_size', 'valid_per_epoch', 'valid_size',
+                    'train_size', 'device', 'threads', 'jobs', 'data_dir')
+
+
+class UsageError(Exception):
+    """A bad argument: one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = Settings(optimizers=[])
     p = argparse.ArgumentParser(prog='python -m labml_nn.optimizers.mnist_experiment',
-                                description='Compare optimizers on MNIST with a small CNN.')
+                                description='Compare optimizers on MNIST with a small CNN: a learning-rate sweep, '
+                                            'then final runs over seeds, then the report.')
     p.add_argument('--optimizers', default='adam,radam,adabelief',
                    help=f'comma-separated names from: {", ".join(OPTIMIZERS)}')
     p.add_argument('--all', action='store_true', help='every optimizer of the table')
-    p.add_argument('--epochs', type=int, default=3)
-    p.add_argument('--seeds', type=int, default=3, help='number of seeds: 0, 1, ..., N-1')
-    p.add_argument('--batch-size', type=int, default=128)
-    p.add_argument('--valid-per-epoch', type=int, default=4)
-    p.add_argument('--valid-size', type=int, default=5000)
-    p.add_argument('--train-size', type=int, default=0, help='use only the first N training images (0: all)')
-    p.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
-    p.add_argument('--threads', type=int, default=1, help='CPU threads for torch')
-    p.add_argument('--data-dir', default='data', help='folder holding MNIST/raw/*.gz (torchvision layout)')
-    p.add_argument('--results-dir', default='results-tmp/mnist', help='where runs, checkpoint and report go')
+    p.add_argument('--seeds', type=int, default=d.seeds, help='seeds of the final runs: 0, 1, ..., N-1')
+    p.add_argument('--epochs', type=int, default=d.epochs, help='epochs of a final run')
+    p.add_argument('--sweep-epochs', type=int, default=d.sweep_epochs, help='epochs of a sweep run')
+    p.add_argument('--batch-size', type=int, default=d.batch_size)
+    p.add_argument('--valid-per-epoch', type=int, default=d.valid_per_epoch)
+    p.add_argument('--valid-size', type=int, default=d.valid_size)
+    p.add_argument('--train-size', type=int, default=d.train_size,
+                   help='train on the first N training images (0: all that the validation split leaves)')
+    p.add_argument('--device', default=d.device, help='cpu, cuda or cuda:N')
+    p.add_argument('--threads', type=int, default=d.threads, help='CPU threads of each run')
+    p.add_argument('--jobs', type=int, default=d.jobs, help='runs at once, each in its own process')
+    p.add_argument('--data-dir', default=d.data_dir, help='folder holding MNIST/raw/*.gz (torchvision layout)')
+    p.add_argument('--results-dir', default='results-tmp/mnist', help='where runs, checkpoints and report go')
     p.add_argument('--labml-dir', default='logs', help='where labml keeps its runs')
+    p.add_argument('--labml-app', metavar='URL', help='also send each run to this labml app (default: offline)')
+    p.add_argument('--no-labml', action='store_true', help='do not record labml runs')
     p.add_argument('--resume', action='store_true', help='continue the comparison in --results-dir')
     p.add_argument('--publish', action='store_true',
                    help='also write the report into labml_nn/optimizers/mnist_results/ (the site page)')
-    args = p.parse_args(argv)
-    if args.seeds <= 0:
-        p.error('--seeds must be positive')
-    return args
+    return p
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def check_settings(s: Settings):
+    """Raise `UsageError` naming the first bad value."""
+    unknown = [name for name in s.optimizers if name not in OPTIMIZERS]
+    if unknown or not s.optimizers:
+        raise UsageError(f'--optimizers: unknown {", ".join(unknown) or "(none given)"}; '
+                         f'choose from {",".join(OPTIMIZERS)}')
+    for option, minimum in (('seeds', 1), ('epochs', 1), ('sweep_epochs', 1), ('batch_size', 1),
+                            ('valid_per_epoch', 1), ('valid_size', 1), ('train_size', 0), ('threads', 1),
+                            ('jobs', 1)):
+        value = getattr(s, option)
+        if value < minimum:
+            raise UsageError(f'--{option.replace("_", "-")} must be at least {minimum}, got {value}')
+    device = s.device
+    if device != 'cpu' and not (device == 'cuda' or (device.startswith('cuda:') and device[5:].isdigit())):
+        raise UsageError(f'--device: {device!r} is not a device; use cpu, cuda or cuda:N')
+    if device.startswith('cuda'):
+        if not torch.cuda.is_available():
+            raise UsageError(f'--device {device}: CUDA is not available on this machine; use --device cpu')
+        index = int(device[5:]) if ':' in device else 0
+        if index >= torch.cuda.device_count():
+            raise UsageError(f'--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)')
+
+
+def given_options(argv: List[str]) -> set:
+    """The settings given on the command line (not left to their defaults)."""
+    given = set()
+    for arg in argv:
+        if arg == '--all':
+            given.add('optimizers')
+        elif arg.startswith('--'):
+            name = arg[2:].split('=', 1)[0].replace('-', '_')
+            if name in SETTINGS_OPTIONS:
+                given.add(name)
+    return given
+
+
+def resumed_settings(plan: Dict[str, Any], asked: Settings, given: set) -> Settings:
+    """The plan's settings; `UsageError` naming every setting given now that differs from them."""
+    saved = Settings(**plan['settings'])
+    differ = [f'--{name.replace("_", "-")} {getattr(asked, name)!r} (the plan has {getattr(saved, name)!r})'
+              for name in sorted(given) if getattr(asked, name) != getattr(saved, name)]
+    if differ:
+        raise UsageError('--resume: these arguments differ from the comparison being resumed: ' + '; '.join(differ)
+                         + '. Resume with the original arguments, or start a new --results-dir')
+    return saved
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
     names = list(OPTIMIZERS) if args.all else [n.strip() for n in args.optimizers.split(',') if n.strip()]
-    # Check the names before any data is read, so a typo costs nothing.
-    unknown = [name for name in names if name not in OPTIMIZERS]
-    if unknown or not names:
-        print(f'error: --optimizers: unknown {", ".join(unknown) or "(none given)"}; '
-              f'choose from {",".join(OPTIMIZERS)}', file=sys.stderr)
-        return 2
-    plan = Plan(optimizers=names, seeds=list(range(args.seeds)),
-                conf={'epochs': args.epochs, 'batch_size': args.batch_size,
-                      'valid_per_epoch': args.valid_per_epoch, 'valid_size': args.valid_size,
-                      'train_size': args.train_size, 'device': args.device, 'threads': args.threads,
-                      'data_dir': args.data_dir})
+    settings = Settings(optimizers=names, **{k: getattr(args, k) for k in SETTINGS_OPTIONS if k != 'optimizers'})
     results_dir = Path(args.results_dir)
+    plan_file = results_dir / 'plan.json'
+    command = 'python -m labml_nn.optimizers.mnist_experiment ' + shlex.join(argv)
     try:
-        run_comparison(plan, results_dir, resume=args.resume, labml_dir=Path(args.labml_dir))
-    except MNISTDataError as error:
-        # Missing or corrupt data files: the message names them and says what to do; a traceback adds nothing.
+        check_settings(settings)
+        if args.resume:
+            if not plan_file.exists():
+                raise UsageError(f'--resume: no comparison to resume in {results_dir} (no plan.json)')
+            plan = json.loads(plan_file.read_text())
+            settings = resumed_settings(plan, settings, given_options(argv))
+        elif plan_file.exists():
+            raise UsageError(f'{results_dir} already holds a comparison; add --resume to continue it, '
+                             f'or choose another --results-dir')
+        # The data is checked before anything is written, so a missing file leaves nothing half-started behind
+        load_mnist(settings.data_dir, valid_size=settings.valid_size)
+    except UsageError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    except (MNISTDataError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
+
+    if args.resume:
+        plan['commands'].append(command)
+    else:
+        plan = {'settings': asdict(settings), 'commands': [command], 'rates': {n: sweep_rates(n) for n in names}}
+    plan['environment'] = environment(settings.device)
+    (results_dir / 'runs').mkdir(parents=True, exist_ok=True)
+    _atomic_write(json.dumps(plan, indent=1).encode(), plan_file)
+    track = not args.no_labml
+    if track:
+        configure_labml(Path(args.labml_dir), args.labml_app)
+    try:
+        run_comparison(settings, results_dir, track=track, labml_dir=Path(args.labml_dir), app_url=args.labml_app,
+                       progress=Progress(0))
     except Interrupted:
-        print(f'\nStopped. Checkpoint saved in {results_dir / "checkpoint.pt"}; '
+        print(f'Stopped. Checkpoints are in {results_dir / "checkpoints"}; '
               f'run the same command with --resume to continue.', file=sys.stderr)
         return 130
     from labml_nn.optimizers import mnist_report
