@@ -72,7 +72,7 @@ bench-corpus: $(DEPS) $(NODE)
 	$(PY) -m utils.bench_corpus
 
 mnist: $(DEPS)
-	$(PY) -m labml_nn.optimizers.mnist_experiment --all --epochs 3 --seeds 3 --data-dir data --publish
+	$(PY) -m labml_nn.optimizers.mnist_experiment --all --epochs 1 --train-size 20000 --publish
 
 bench-mnist: $(DEPS)
 	$(PY) -m labml_nn.optimizers.mnist_bench --data-dir data

@@ -137,10 +137,10 @@ experiment.
   one more copy of the weights.
 
 What a small experiment can and cannot tell you: the [MNIST experiment](mnist_experiment.html) trains one small
-CNN with the Adam family (and with `torch.optim.Adam` and SGD as baselines), and its
-[results page](mnist_results/readme.html) shows the table and plots from a real run. At one learning rate for all
-and three seeds, most of its differences are the size of the spread between seeds, so read it as evidence that
-these methods are close on an easy problem, not as a ranking.
+CNN with every optimizer here (and with `torch.optim.Adam` and SGD as baselines), each at the learning rate a sweep
+chose on the validation split, over five seeds, and its [results page](mnist_results/readme.html) says, with paired
+confidence intervals written by the tool, which differences from Adam are larger than the spread between seeds.
+On an easy problem and short runs, read it as evidence about this problem, not as a general ranking.
 """
 
 import math

@@ -13,7 +13,7 @@ same batches:
 1. **plain**: a bare PyTorch loop: index a batch, forward, cross-entropy, backward, step, and the same
    validation evaluations at the same steps;
 2. **experiment**: the [experiment's](mnist_experiment.html) `Trainer` inside a labml experiment, with the
-   file writer, the tracker and the `monit` progress bars.
+   file writer and the tracker.
 
 The two are timed alternately (`--repeats` times each) in one process and the ratio of the medians is
 printed. The goal is an overhead of at most 5%, i.e. a ratio $\le 1.05$.
@@ -32,18 +32,19 @@ import torch.nn.functional as F
 from labml import experiment, lab
 
 from labml_nn.optimizers.mnist_data import load_mnist
-from labml_nn.optimizers.mnist_experiment import (Configs, Net, Trainer, _epoch_order, evaluate, make_optimizer)
+from labml_nn.optimizers.mnist_experiment import (OPTIMIZERS, Job, Net, Settings, Trainer, _epoch_order, evaluate,
+                                                  make_optimizer)
 
 
-def plain_epoch(data, conf: Configs) -> float:
+def plain_epoch(data, conf: Settings) -> float:
     """One epoch of a bare training loop doing the same work as the experiment. Returns seconds."""
-    torch.manual_seed(conf.seed)
+    torch.manual_seed(0)
     model = Net()
     n = len(data.train_images)
     steps = -(-n // conf.batch_size)
-    optimizer = make_optimizer('adam', model.parameters(), steps)
+    optimizer = make_optimizer('adam', model.parameters(), OPTIMIZERS['adam'].center_lr, steps)
     valid_at = {round(k * steps / conf.valid_per_epoch) for k in range(1, conf.valid_per_epoch + 1)}
-    order = _epoch_order(conf.seed, 0, n)
+    order = _epoch_order(0, 0, n)
     bs = conf.batch_size
     start = time.perf_counter()
     for step in range(steps):
@@ -58,11 +59,10 @@ def plain_epoch(data, conf: Configs) -> float:
     return time.perf_counter() - start
 
 
-def experiment_epoch(data, conf: Configs, labml_dir: Path) -> float:
+def experiment_epoch(data, conf: Settings, labml_dir: Path) -> float:
     """One epoch of the experiment's trainer inside a labml experiment. Returns the epoch's wall time."""
-    experiment.create(name='mnist_bench', writers={'screen', 'file'})
-    experiment.configs(conf, {})
-    trainer = Trainer(conf, data)
+    experiment.create(name='mnist_bench', writers={'file'})
+    trainer = Trainer(Job('final', 'adam', OPTIMIZERS['adam'].center_lr, 'constant', 0, 1), conf, data, track=True)
     with experiment.start():
         trainer.train()
     return trainer.epochs[0]['epoch_time_s']
@@ -81,8 +81,7 @@ def main(argv=None):
     if args.train_size:
         data.train_images = data.train_images[:args.train_size]
         data.train_labels = data.train_labels[:args.train_size]
-    conf = Configs()
-    conf.optimizer, conf.seed, conf.epochs, conf.batch_size = 'adam', 0, 1, args.batch_size
+    conf = Settings(optimizers=['adam'], batch_size=args.batch_size, train_size=0)
 
     with tempfile.TemporaryDirectory() as tmp:
         lab.configure({'path': str(Path.cwd()), 'experiments_path': tmp})

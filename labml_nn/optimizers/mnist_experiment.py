@@ -446,10 +446,14 @@ _worker: Dict[str, Any] = {}
 
 def _init_worker(settings: Dict[str, Any], results_dir: str, stop_event, labml: Dict[str, Any]):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # labml prints each run's banner; the main process draws the only progress line (errors still reach stderr)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     s = Settings(**settings)
     if s.device == 'cpu':
         torch.set_num_threads(s.threads)
-    data = load_mnist(s.data_dir, valid_size=s.valid_size, download=False)
+    # The main process verified the files' checksums before starting the workers
+    data = load_mnist(s.data_dir, valid_size=s.valid_size, download=False, verify=False)
     if s.train_size:
         data.train_images, data.train_labels = data.train_images[:s.train_size], data.train_labels[:s.train_size]
     _worker.update(settings=s, data=data.to(s.device), results_dir=Path(results_dir), stop_event=stop_event,

@@ -1,84 +1,63 @@
-"""The results page and its tables and plots are generated from a results file."""
+"""The results page is written from the results file, and its statistics sentences follow the numbers."""
 
-import csv
 import json
 
 import pytest
 
 from labml_nn.optimizers import mnist_report
+from labml_nn.optimizers.mnist_stats import best_of, mcnemar, paired_difference, t_quantile, table_sentence
 
 
-def fake_run(optimizer, seed, test_accuracy, test_loss, valid):
-    epochs = [{'epoch': e + 1, 'step': 10 * (e + 1), 'train_loss': 0.5 / (e + 1), 'train_accuracy': 0.9,
-               'valid_loss': 0.3 / (e + 1), 'valid_accuracy': v, 'epoch_time_s': 2.0 + e}
-              for e, v in enumerate(valid)]
-    curve = [{'step': 5 * (i + 1), 'valid_loss': 0.4 / (i + 1), 'valid_accuracy': 0.8 + 0.01 * i + 0.001 * seed}
-             for i in range(4)]
-    return {'optimizer': optimizer, 'seed': seed, 'settings': {'lr': 0.001 if optimizer == 'adam' else 0.02},
-            'steps_per_epoch': 10, 'epochs': epochs, 'curve': curve,
-            'test_loss': test_loss, 'test_accuracy': test_accuracy}
+def test_t_quantiles_match_the_published_table():
+    # Student's t table, two-sided 95%
+    for df, value in ((1, 12.706), (4, 2.776), (10, 2.228), (30, 2.042)):
+        assert t_quantile(0.975, df) == pytest.approx(value, abs=1e-3)
 
 
-@pytest.fixture
-def results_dir(tmp_path):
-    d = tmp_path / 'results'
-    (d / 'runs').mkdir(parents=True)
-    plan = {'optimizers': ['adam', 'sgd_momentum'], 'seeds': [0, 1],
-            'conf': {'epochs': 2, 'batch_size': 64, 'valid_per_epoch': 2, 'valid_size': 5000, 'train_size': 0,
-                     'device': 'cpu', 'threads': 1, 'data_dir': 'data'},
-            'commands': ['python -m labml_nn.optimizers.mnist_experiment --optimizers adam,sgd_momentum'],
-            'environment': {'python': '3.11.7', 'torch': '2.13.0+cpu', 'cpu': 'Test CPU', 'device': 'cpu'}}
-    (d / 'plan.json').write_text(json.dumps(plan))
-    runs = [fake_run('adam', 0, 0.9871, 0.041, [0.97, 0.98]), fake_run('adam', 1, 0.9865, 0.043, [0.97, 0.99]),
-            fake_run('sgd_momentum', 0, 0.9750, 0.080, [0.95, 0.96]),
-            fake_run('sgd_momentum', 1, 0.9770, 0.070, [0.95, 0.97])]
-    for r in runs:
-        (d / 'runs' / f'{r["optimizer"]}-seed{r["seed"]}.json').write_text(json.dumps(r))
-    return d
+def test_mcnemar_counts_discordant_images_over_seeds_and_gives_the_exact_p():
+    result = mcnemar([[1, 2, 3], [5]], [[3, 4], [5, 6, 7]])
+    assert (result['only_a_wrong'], result['only_b_wrong']) == (2, 3)
+    # n = 5, min(b, c) = 2: 2 * (1 + 5 + 10) / 32 = 1
+    assert result['p'] == 1.0
+    assert mcnemar([list(range(20))], [[]])['p'] == pytest.approx(2 / 2 ** 20)
 
 
-def test_page_is_generated_from_the_results_file_with_mean_and_std(results_dir, tmp_path):
-    mnist_report.collect_results(results_dir)
-    out = tmp_path / 'page'
-    page = mnist_report.write_page(results_dir / 'metrics.json', out)
-    text = page.read_text()
-    # mean 98.68 %, sample std of (98.71, 98.65) = 0.0424 %
-    assert '| Adam | 0.001 | 98.68\u202f±\u202f0.04 | 0.0420\u202f±\u202f0.0014 | 98.50\u202f±\u202f0.71 | 2.5 |' in text
-    assert '| SGD + momentum | 0.02 | 97.60\u202f±\u202f0.14 |' in text
-    assert 'python -m labml_nn.optimizers.mnist_experiment --optimizers adam,sgd_momentum' in text
-    assert '2.13.0+cpu' in text and 'Test CPU' in text
-    assert '![Validation loss against step](valid_loss.svg)' in text
-    for name in ('valid_loss.svg', 'valid_loss.png', 'valid_accuracy.svg', 'valid_accuracy.png', 'metrics.json'):
-        assert (out / name).stat().st_size > 0
-
-    rows = list(csv.DictReader(open(out / 'metrics.csv')))
-    assert len(rows) == 8
-    assert rows[1]['test_accuracy'] == '0.9871' and rows[0]['test_accuracy'] == ''
-    summary = list(csv.DictReader(open(out / 'summary.csv')))
-    assert float(summary[1]['test_accuracy_mean']) == pytest.approx(0.976)
+def rows(differences):
+    return [{'label': name, 'difference': paired_difference(a, b), 'mcnemar': {'p': p}}
+            for name, (a, b, p) in differences.items()]
 
 
-def test_svg_plots_are_byte_for_byte_reproducible(results_dir, tmp_path):
-    mnist_report.collect_results(results_dir)
-    mnist_report.write_page(results_dir / 'metrics.json', tmp_path / 'a')
-    mnist_report.write_page(results_dir / 'metrics.json', tmp_path / 'b')
-    for name in ('valid_loss.svg', 'valid_accuracy.svg', 'readme.md'):
-        assert (tmp_path / 'a' / name).read_bytes() == (tmp_path / 'b' / name).read_bytes()
+def test_the_sentence_says_which_differences_are_distinguishable_and_changes_with_the_numbers():
+    adam = [0.970, 0.972, 0.968, 0.971, 0.969]
+    clear = [x + 0.01 + 0.001 * i for i, x in enumerate(adam)]
+    noisy = [x + d for x, d in zip(adam, [0.004, -0.005, 0.003, -0.004, 0.001])]
+    significant = table_sentence(rows({'Clear': (clear, adam, 1e-5), 'Noisy': (noisy, adam, 0.6)}), 'Adam')
+    assert 'by more than seed noise for 1 of 2 optimizers: Clear' in significant
+    assert 'Noisy cannot be told apart from Adam' in significant
+    assert 'p < 0.05 for Clear' in significant
+    nothing = table_sentence(rows({'Noisy': (noisy, adam, 0.6)}), 'Adam')
+    assert 'more than seed noise' not in nothing and 'For all 1' in nothing and 'finds no error rate' in nothing
 
 
-def test_report_refuses_unfinished_comparisons(results_dir):
-    (results_dir / 'runs' / 'adam-seed1.json').unlink()
-    with pytest.raises(FileNotFoundError, match='adam-seed1.json'):
-        mnist_report.collect_results(results_dir)
+def test_best_is_named_only_when_its_lead_over_the_runner_up_is_outside_noise():
+    adam = [0.970, 0.972, 0.968, 0.971, 0.969]
+    labels = {'a': 'A', 'b': 'B'}
+    best, sentence = best_of({'a': [x + 0.01 for x in adam], 'b': adam}, labels)
+    assert best == 'a' and 'ahead of B' in sentence
+    best, sentence = best_of({'a': [x + d for x, d in zip(adam, [0.004, -0.005, 0.003, -0.004, 0.002])],
+                              'b': adam}, labels)
+    assert best is None and 'No optimizer is best' in sentence
 
 
-def test_every_table_header_cell_of_the_page_has_a_name(results_dir, tmp_path):
-    # An empty header cell (`| | |`) is announced as nothing by a screen reader (axe: empty-table-header).
-    mnist_report.collect_results(results_dir)
-    text = mnist_report.write_page(results_dir / 'metrics.json', tmp_path / 'page').read_text()
-    lines = text.splitlines()
-    headers = [lines[i - 1] for i, line in enumerate(lines) if line.startswith('| ---')]
-    assert len(headers) >= 3, headers
-    for header in headers:
-        cells = [cell.strip() for cell in header.strip().strip('|').split('|')]
-        assert all(cells), f'a table header cell is empty: {header!r}'
+def test_the_published_page_is_what_the_report_writes_from_its_metrics(tmp_path):
+    published = mnist_report.PUBLISHED_DIR
+    out = tmp_path / 'out'
+    mnist_report.write_page(published / 'metrics.json', out)
+    assert (out / 'readme.md').read_text() == (published / 'readme.md').read_text()
+    assert (out / 'summary.csv').read_text() == (published / 'summary.csv').read_text()
+    assert (out / 'sweep.svg').read_bytes() == (published / 'sweep.svg').read_bytes()
+    metrics = json.loads((published / 'metrics.json').read_text())
+    # The committed run: 5 seeds, a 5-rate sweep for every optimizer, the CPU named on the page
+    assert metrics['plan']['settings']['seeds'] >= 5
+    assert '--data-dir' not in ' '.join(metrics['plan']['commands'])
+    assert metrics['plan']['environment']['cpu'] in (published / 'readme.md').read_text()
