@@ -751,10 +751,11 @@ class GenericAdaptiveOptimizer(Optimizer):
                 self._step_one(group, p)
             return
         # A strided view (rare for parameters) takes the readable path; the kernel walks contiguous memory
-        for p in on_cpu:
-            if not fused.kernel_runs_on(p, self.state[p]):
+        runs = [fused.kernel_runs_on(p, self.state[p]) for p in on_cpu]
+        for p, ok in zip(on_cpu, runs):
+            if not ok:
                 self._step_one(group, p)
-        on_cpu = [p for p in on_cpu if fused.kernel_runs_on(p, self.state[p])]
+        on_cpu = [p for p, ok in zip(on_cpu, runs) if ok]
 
         def working(p: torch.Tensor):
             # Real views of complex tensors; float16/bfloat16 stay as they are (the kernel computes in float32),

@@ -57,7 +57,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -566,8 +566,10 @@ class Progress:
         else:
             print(self.line(last), file=self.stream, flush=True)
 
-    def add(self, n: int):
+    def add(self, n: int, already_done: int = 0):
+        """`n` more runs to show, of which `already_done` finished before (a resumed comparison)."""
         self.total += n
+        self.done += already_done
 
     def close(self):
         if self.tty:
@@ -598,13 +600,11 @@ def run_comparison(settings: Settings, results_dir: Path, *, track: bool = False
             finals = final_jobs(settings, name, chosen[name])
             pending.extend(j for j in finals if j.key not in done)
             if progress:
-                progress.add(len(finals))
-                progress.done += sum(j.key in done for j in finals)
+                progress.add(len(finals), sum(j.key in done for j in finals))
 
     pending.extend(j for j in sweeps if j.key not in done)
     if progress:
-        progress.add(len(sweeps))
-        progress.done += len(sweeps) - len(pending)
+        progress.add(len(sweeps), len(sweeps) - len(pending))
     for name in settings.optimizers:
         schedule_finals(name)
 

@@ -31,7 +31,6 @@ SVG files are written with a fixed hash salt and no date, so the same results gi
 import argparse
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any, Dict, List
 

@@ -103,8 +103,7 @@ def table_sentence(rows: List[Dict], baseline_label: str) -> str:
         return ''
     n = rows[0]['difference']['n']
     if n < 2:
-        return (f'With one seed there is no confidence interval: none of these differences can be told from seed '
-                f'noise.')
+        return 'With one seed there is no confidence interval: none of these differences can be told from seed noise.'
     apart = [r for r in rows if excludes_zero(r['difference'])]
     within = [r for r in rows if not excludes_zero(r['difference'])]
     parts = []

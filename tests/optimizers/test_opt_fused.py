@@ -9,7 +9,6 @@ rounds twice), float32 to 1e-6 of each tensor's largest value over 100 steps.
 import os
 import subprocess
 import sys
-import time
 import warnings
 
 import pytest
